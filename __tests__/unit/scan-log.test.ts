@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cleanLines, stripEscapes, toPrintable } from '../../src/core/clean-line.ts';
+import { compilePatterns } from '../../src/core/patterns.ts';
+import { LogScanner, MAX_LINE_CHARS } from '../../src/core/scan-log.ts';
+import { makeSnippet, SNIPPET_MAX } from '../../src/core/snippet.ts';
+import { DEFAULT_PATTERNS } from '../../src/settings.ts';
+
+const fixture = readFileSync(new URL('../fixtures/vllm-v1-others-failed.log', import.meta.url));
+const compile = (patterns: string[], regex: boolean) =>
+  compilePatterns(patterns, regex, (p, why) => new Error(`${p}: ${why}`));
+
+/** Scans `bytes` pushed in chunks of `size` bytes. */
+function scan(bytes: Uint8Array, patterns: string[], regex: boolean, size = bytes.length || 1) {
+  const scanner = new LogScanner(compile(patterns, regex));
+  for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size));
+  return scanner.end();
+}
+
+describe('cleaning', () => {
+  it('removes bk timestamps (also mid-word and ESC-backslash terminated), CSI, OSC', () => {
+    expect(stripEscapes('\x1b_bk;t=1745322209921\x07ok \x1b[31mred\x1b[0m')).toBe('ok red');
+    expect(stripEscapes('get_num_\x1b_bk;t=1\x07new')).toBe('get_num_new');
+    expect(stripEscapes('\x1b_bk;dt=12\x1b\\a\x1b]1339;url=x\x07b')).toBe('ab');
+    expect(stripEscapes('\x1b[2K\x1b[1;32mx\x1b(By')).toBe('xy');
+    expect(stripEscapes('cut \x1b_bk;t=174532')).toBe('cut ');
+  });
+
+  it('splits the fixture into its clean lines', () => {
+    const lines = cleanLines(fixture.toString('utf8'));
+    expect(lines).toHaveLength(18);
+    expect(lines[0]).toBe('~~~ Running global environment hook');
+    expect(lines.slice(3, 6)).toEqual(['Downloading   5%', 'Downloading  55%', 'Downloading 100%']);
+    expect(lines[12]).toBe("E         At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'");
+    expect(lines[13]).toBe('see build');
+    expect(lines.join('\n')).not.toMatch(/\x1b|bk;t=/);
+  });
+
+  it('toPrintable removes control characters but keeps tabs', () => {
+    expect(toPrintable('a\x00b\x07c\td\x9be\x1b[31mf')).toBe('abc\tdef');
+  });
+});
+
+describe('LogScanner', () => {
+  const expected = [
+    { line: 15, count: 1, snippet: 'FAILED v1/kv_connector/unit/test_multi_connector.py::test_multi_shared_storage_connector_consistency - AssertionError' },
+    { line: 13, count: 1, snippet: "E         At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'" },
+    { line: 12, count: 2, snippet: "E       AssertionError: assert ['get_num_new_matched_tokens 96', 'build_connector_meta'] == [...]" },
+  ];
+
+  it('finds the spec patterns in an ANSI-coloured log with mid-word markers', () => {
+    expect(scan(fixture, [...DEFAULT_PATTERNS], true)).toEqual(expected);
+  });
+
+  it('gives the same answer whatever the chunk size (byte by byte included)', () => {
+    for (const size of [1, 2, 3, 7, 64, 1000]) expect(scan(fixture, [...DEFAULT_PATTERNS], true, size)).toEqual(expected);
+  });
+
+  it('matches literal patterns literally', () => {
+    const hits = scan(Buffer.from('a.c\r\nabc\r\n(x+\n'), ['a.c', '(x+', 'zzz'], false);
+    expect(hits).toEqual([{ line: 1, count: 1, snippet: 'a.c' }, { line: 3, count: 1, snippet: '(x+' }, null]);
+  });
+
+  it('numbers lines across \\r\\n, \\n and bare \\r, including a \\r\\n split between chunks', () => {
+    const bytes = Buffer.from('one\r\ntwo\rthree\nfour\r\nFAIL here\r\nFAIL again');
+    for (const size of [1, 2, 4, 5, bytes.length]) {
+      expect(scan(bytes, ['FAIL'], false, size)).toEqual([{ line: 5, count: 2, snippet: 'FAIL here' }]);
+    }
+  });
+
+  it('does not count a match that spans lines, and anchors work per line', () => {
+    expect(scan(Buffer.from('foo\nbar\n'), ['foo\\sbar'], true)).toEqual([null]);
+    expect(scan(Buffer.from('x FAILED\nFAILED y\n'), ['^FAILED'], true)).toEqual([{ line: 2, count: 1, snippet: 'FAILED y' }]);
+    expect(scan(Buffer.from('a\nb\n'), ['x*'], true)).toEqual([{ line: 1, count: 2, snippet: 'a' }]);
+  });
+
+  it('survives invalid UTF-8, NUL bytes and an empty log', () => {
+    expect(scan(Buffer.from([0x66, 0xff, 0x00, 0x61, 0x0a, 0x68, 0x69]), ['a', 'hi'], false)).toEqual([
+      { line: 1, count: 1, snippet: 'f\ufffd\u0000a' },
+      { line: 2, count: 1, snippet: 'hi' },
+    ]);
+    expect(scan(Buffer.alloc(0), ['a'], false)).toEqual([null]);
+  });
+
+  it('matches a line far longer than MAX_LINE_CHARS in bounded pieces, counted once', () => {
+    const long = 'x'.repeat(MAX_LINE_CHARS * 3) + 'NEEDLE' + 'y'.repeat(MAX_LINE_CHARS) + 'NEEDLE';
+    const bytes = Buffer.from(`first\n${long}\nNEEDLE last\n`);
+    const [hit] = scan(bytes, ['NEEDLE'], false, 65536);
+    expect(hit).toMatchObject({ line: 2, count: 2 });
+    expect(hit!.snippet.length).toBeLessThanOrEqual(SNIPPET_MAX);
+    expect(hit!.snippet).toContain('NEEDLE');
+  });
+});
+
+describe('makeSnippet', () => {
+  it('trims short lines and windows long ones around the match', () => {
+    expect(makeSnippet('   hello  ', 3, 8)).toBe('hello');
+    const line = `${'a'.repeat(500)}MATCH${'b'.repeat(500)}`;
+    const snippet = makeSnippet(line, 500, 505);
+    expect(snippet.length).toBeLessThanOrEqual(SNIPPET_MAX);
+    expect(snippet).toMatch(/^…a+MATCHb+…$/);
+    expect(makeSnippet(`MATCH${'b'.repeat(500)}`, 0, 5)).toMatch(/^MATCHb+…$/);
+  });
+});

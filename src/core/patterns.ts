@@ -1,0 +1,46 @@
+// Compiling the user's patterns once, before any log is read.
+
+export interface CompiledPattern {
+  /** The pattern as the user gave it; this is what match records report. */
+  readonly source: string;
+  readonly isRegex: boolean;
+  /** Tests one cleaned line (no line terminators). */
+  readonly line: RegExp;
+  /**
+   * Finds candidate hits in a block of many lines joined by `\n` (flags `gm`): the fast path
+   * that lets a block without a hit be skipped in one regex pass, as grep does. A hit is only a
+   * candidate; the line it falls on is confirmed with `line`.
+   */
+  readonly block: RegExp;
+  /** For literal patterns: the text itself, matched with `includes` when confirming. */
+  readonly literal: string | null;
+}
+
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+/**
+ * Compiles patterns. `invalid` builds the error thrown for a pattern that does not compile, so
+ * the caller decides its type and wording.
+ */
+export function compilePatterns(
+  patterns: readonly string[],
+  isRegex: boolean,
+  invalid: (pattern: string, reason: string) => Error,
+): readonly CompiledPattern[] {
+  return Object.freeze(
+    patterns.map((source) => {
+      const body = isRegex ? source : escapeRegExp(source);
+      let line: RegExp;
+      let block: RegExp;
+      try {
+        line = new RegExp(body);
+        block = new RegExp(body, 'gm');
+      } catch (error: unknown) {
+        throw invalid(source, error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error));
+      }
+      return Object.freeze({ source, isRegex, line, block, literal: isRegex ? null : source });
+    }),
+  );
+}

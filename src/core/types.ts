@@ -1,0 +1,69 @@
+// The data the pure core produces: match records, scan statistics and the report.
+
+/**
+ * One record per (job, pattern) that matched. Field names are snake_case because this is the
+ * public JSON shape (CLI `--json`, action output `matches`).
+ */
+export interface MatchRecord {
+  readonly build_number: number;
+  readonly branch: string;
+  /** Build state. */
+  readonly state: string;
+  readonly step_label: string;
+  readonly pattern: string;
+  /** The first matching line, cleaned and trimmed; a window with `…` when long. */
+  readonly snippet: string;
+  /** Build URL. */
+  readonly web_url: string;
+  readonly job_id: string;
+  readonly job_url: string;
+  readonly job_state: string;
+  /** 1-based line number of the first match in the cleaned log. */
+  readonly line: number;
+  /** How many lines of the log matched the pattern. */
+  readonly count: number;
+  /** This attempt was superseded by a retry. */
+  readonly retried: boolean;
+  /** PR number as a string, or null for a non-PR build. */
+  readonly pull_request: string | null;
+  /** Build creation time (ISO 8601). */
+  readonly created_at: string;
+}
+
+/** A log the scan selected but could not read to the end. */
+export interface LogFailure {
+  readonly build_number: number;
+  readonly job_id: string;
+  readonly step_label: string;
+  readonly job_url: string;
+  readonly reason: string;
+}
+
+export interface ScanStats {
+  /** Builds examined (listed within the window). */
+  readonly builds_scanned: number;
+  /** Builds that passed the branch filter. */
+  readonly builds_matched_branch: number;
+  /** Jobs selected by type, start and step substring (and job states when set). */
+  readonly jobs_selected: number;
+  /** Logs read to the end and scanned. */
+  readonly jobs_scanned: number;
+  /** Logs that answered 404 (expired or never written). */
+  readonly logs_missing: number;
+  /** Logs that could not be read after retries. */
+  readonly logs_failed: number;
+  /** Logs served from the local cache. */
+  readonly logs_from_cache: number;
+  /** Bytes of log text scanned (after transfer decoding). */
+  readonly bytes_scanned: number;
+  /** HTTP requests sent to Buildkite, retries included. */
+  readonly requests: number;
+  /** Responses that were 429. */
+  readonly rate_limited: number;
+}
+
+export interface ScanReport {
+  readonly matches: readonly MatchRecord[];
+  readonly stats: ScanStats;
+  readonly failures: readonly LogFailure[];
+}

@@ -1,0 +1,285 @@
+// One Settings object for the CLI and the action. Both entry points gather raw strings (flag or
+// input, then the BK_* environment variable, then the default) and call parseSettings, which
+// validates everything once and names the input, the value and what is allowed on failure.
+
+import { compilePatterns, type CompiledPattern } from './core/patterns.ts';
+
+export const DEFAULT_PATTERNS: readonly string[] = [
+  String.raw`FAILED .*::test_multi_shared_storage_connector_consistency\b`,
+  String.raw`At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'`,
+  String.raw`get_num_new_matched_tokens 96`,
+];
+
+/** Buildkite job states a user may filter on (shared/buildkite-api.md). */
+export const JOB_STATES: readonly string[] = [
+  'pending', 'waiting', 'blocked', 'unblocked', 'scheduled', 'assigned', 'accepted', 'running',
+  'passed', 'failed', 'timed_out', 'timing_out', 'canceled', 'canceling', 'skipped', 'broken',
+  'expired', 'limited',
+];
+
+export interface Settings {
+  /** Buildkite API token (scopes read_builds, read_build_logs). Never printed. */
+  readonly token: string;
+  /** Organization slug. */
+  readonly org: string;
+  /** Pipeline slug. */
+  readonly pipeline: string;
+  /** Branch filter source text, as given. */
+  readonly branchRegex: string;
+  /** Branch filter, compiled; PR builds are also tested as `pull/<id>/head`. */
+  readonly branchPattern: RegExp;
+  /** Step label substring, matched case-insensitively. */
+  readonly step: string;
+  /** How many of the most recent builds to examine. */
+  readonly maxBuilds: number;
+  /** Patterns as given (literal text, or regex sources with `regex`). */
+  readonly patterns: readonly string[];
+  /** Patterns are regular expressions rather than literal substrings. */
+  readonly regex: boolean;
+  /** Compiled patterns, in the order given. */
+  readonly compiled: readonly CompiledPattern[];
+  /** Base URL of the Buildkite REST API (no trailing slash). */
+  readonly apiUrl: string;
+  /** Log downloads in flight at once. */
+  readonly concurrency: number;
+  /** Only download attempts in these job states; null means every state. */
+  readonly jobStates: readonly string[] | null;
+  /** Directory of the finished-log cache; null disables it. */
+  readonly cacheDir: string | null;
+  /** Size bound of the log cache in MiB. */
+  readonly cacheMaxMb: number;
+  /** Logs that cannot be fetched make the run fail instead of a warning. */
+  readonly strict: boolean;
+}
+
+/** Raw values as read from flags, inputs or the environment. Empty strings mean "not given". */
+export interface RawSettings {
+  readonly token?: string;
+  readonly org?: string;
+  readonly pipeline?: string;
+  readonly branchRegex?: string;
+  readonly step?: string;
+  readonly maxBuilds?: string;
+  readonly patternsFile?: string;
+  /** Patterns given directly (CLI `--pattern`, action `patterns`). */
+  readonly patterns?: readonly string[];
+  readonly regex?: string;
+  readonly apiUrl?: string;
+  readonly concurrency?: string;
+  readonly jobStates?: string;
+  readonly cacheDir?: string;
+  readonly cacheMaxMb?: string;
+  readonly strict?: string;
+}
+
+/** How each raw setting is named to the user, and its environment variable. */
+export const SETTING_NAMES = {
+  token: { flag: 'token', input: 'buildkite-token', env: 'BK_TOKEN' },
+  org: { flag: 'org', input: 'org', env: 'BK_ORG' },
+  pipeline: { flag: 'pipeline', input: 'pipeline', env: 'BK_PIPELINE' },
+  branchRegex: { flag: 'branch-regex', input: 'branch-regex', env: 'BK_BRANCH_REGEX' },
+  step: { flag: 'step', input: 'step', env: 'BK_STEP_SUBSTR' },
+  maxBuilds: { flag: 'max-builds', input: 'max-builds', env: 'BK_MAX_BUILDS' },
+  patternsFile: { flag: 'patterns-file', input: 'patterns-file', env: 'BK_PATTERNS_FILE' },
+  apiUrl: { flag: 'api-url', input: 'api-url', env: 'BK_API_URL' },
+  patterns: { flag: 'pattern', input: 'patterns', env: undefined },
+  regex: { flag: 'regex', input: 'regex', env: undefined },
+  concurrency: { flag: 'concurrency', input: 'concurrency', env: undefined },
+  jobStates: { flag: 'job-states', input: 'job-states', env: undefined },
+  cacheDir: { flag: 'cache-dir', input: 'cache-dir', env: undefined },
+  cacheMaxMb: { flag: 'cache-max-mb', input: 'cache-max-mb', env: undefined },
+  strict: { flag: 'strict', input: 'strict', env: undefined },
+} as const;
+
+export type SettingKey = keyof typeof SETTING_NAMES;
+
+export const DEFAULTS = {
+  org: 'vllm',
+  pipeline: 'ci',
+  branchRegex: '^pull/|^pr/',
+  step: 'v1 Test others',
+  maxBuilds: 200,
+  apiUrl: 'https://api.buildkite.com',
+  /**
+   * 8 logs in flight: enough to hide ~150 ms of latency per log on the vllm/ci shape, while
+   * the per-user rate limit (50/min by default) is the real ceiling; the pacer, not the pool,
+   * keeps us under it. See docs/benchmarks.md.
+   */
+  concurrency: 8,
+  cacheMaxMb: 2048,
+} as const;
+
+export const LIMITS = {
+  maxBuilds: { min: 1, max: 5000 },
+  concurrency: { min: 1, max: 64 },
+  cacheMaxMb: { min: 1, max: 1_048_576 },
+  /** A patterns file larger than this is refused: it is a list of signatures, not a log. */
+  patternsFileBytes: 1024 * 1024,
+  patternCount: 1000,
+} as const;
+
+/** A usage error: bad flag, input or environment value. Exit code 2 in the CLI. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Reads a patterns file; the edge supplies it so parsing stays free of I/O. */
+export type ReadFile = (path: string) => Buffer;
+
+/** The name a user knows a setting by, in the surface they are using. */
+export type Surface = 'flag' | 'input';
+
+export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Surface = 'flag'): Settings {
+  const label = (key: SettingKey): string => {
+    const names = SETTING_NAMES[key];
+    const primary = surface === 'flag' ? `--${names.flag}` : names.input;
+    return names.env ? `${primary} (${names.env})` : primary;
+  };
+  const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+  const token = raw.token?.trim() ?? '';
+  if (!token) throw new UsageError(`${label('token')} is required: a Buildkite API token with read_builds and read_build_logs`);
+  if (/\s/.test(token)) throw new UsageError(`${label('token')} must not contain whitespace`);
+
+  const org = slug('org', given(raw.org) ? raw.org.trim() : DEFAULTS.org);
+  const pipeline = slug('pipeline', given(raw.pipeline) ? raw.pipeline.trim() : DEFAULTS.pipeline);
+
+  const branchRegex = given(raw.branchRegex) ? raw.branchRegex : DEFAULTS.branchRegex;
+  let branchPattern: RegExp;
+  try {
+    branchPattern = new RegExp(branchRegex);
+  } catch (error: unknown) {
+    throw new UsageError(`${label('branchRegex')} is not a valid regular expression: ${JSON.stringify(branchRegex)} (${reason(error)})`);
+  }
+
+  const step = raw.step !== undefined && raw.step !== '' ? raw.step : DEFAULTS.step;
+  const maxBuilds = wholeNumber('maxBuilds', raw.maxBuilds, DEFAULTS.maxBuilds, LIMITS.maxBuilds);
+  const regex = flag('regex', raw.regex);
+  const strict = flag('strict', raw.strict);
+
+  const patterns = [...(raw.patterns ?? [])];
+  if (patterns.some((p) => p === '')) throw new UsageError(`${label('patterns')} must not be empty`);
+  if (given(raw.patternsFile)) patterns.push(...readPatternsFile(raw.patternsFile.trim()));
+  const useDefaults = patterns.length === 0;
+  const finalPatterns = useDefaults ? DEFAULT_PATTERNS : patterns;
+  if (finalPatterns.length > LIMITS.patternCount) {
+    throw new UsageError(`at most ${LIMITS.patternCount} patterns are allowed, got ${finalPatterns.length}`);
+  }
+  // The spec's example patterns are regexes, whatever --regex says.
+  const finalRegex = useDefaults ? true : regex;
+  const compiled = compilePatterns(finalPatterns, finalRegex, (pattern, why) =>
+    new UsageError(`pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${why}`),
+  );
+
+  const apiUrl = parseApiUrl(given(raw.apiUrl) ? raw.apiUrl.trim() : DEFAULTS.apiUrl);
+  const concurrency = wholeNumber('concurrency', raw.concurrency, DEFAULTS.concurrency, LIMITS.concurrency);
+  const cacheMaxMb = wholeNumber('cacheMaxMb', raw.cacheMaxMb, DEFAULTS.cacheMaxMb, LIMITS.cacheMaxMb);
+  const jobStates = parseJobStates(raw.jobStates);
+  const cacheDir = given(raw.cacheDir) ? raw.cacheDir.trim() : null;
+
+  return Object.freeze({
+    token, org, pipeline, branchRegex, branchPattern, step, maxBuilds,
+    patterns: Object.freeze([...finalPatterns]), regex: finalRegex, compiled,
+    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict,
+  });
+
+  function slug(key: 'org' | 'pipeline', value: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
+      throw new UsageError(`${label(key)} must be a Buildkite slug (letters, digits, "-", "_", "."), got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  function wholeNumber(key: SettingKey, value: string | undefined, fallback: number, range: { min: number; max: number }): number {
+    if (!given(value)) return fallback;
+    const text = value.trim();
+    const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+      throw new UsageError(`${label(key)} must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
+    }
+    return n;
+  }
+
+  function flag(key: SettingKey, value: string | undefined): boolean {
+    if (!given(value)) return false;
+    const text = value.trim().toLowerCase();
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+    throw new UsageError(`${label(key)} must be true or false, got ${JSON.stringify(value)}`);
+  }
+
+  function parseApiUrl(value: string): string {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new UsageError(`${label('apiUrl')} must be an http(s) URL, got ${JSON.stringify(value)}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new UsageError(`${label('apiUrl')} must be an http(s) URL, got ${JSON.stringify(value)}`);
+    }
+    if (url.username || url.password || url.search || url.hash) {
+      throw new UsageError(`${label('apiUrl')} must be a plain base URL without credentials, query or fragment, got ${JSON.stringify(url.origin + url.pathname)}`);
+    }
+    return url.href.replace(/\/+$/, '');
+  }
+
+  function parseJobStates(value: string | undefined): readonly string[] | null {
+    if (!given(value)) return null;
+    const states = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+    const unknown = states.filter((s) => !JOB_STATES.includes(s));
+    if (states.length === 0 || unknown.length > 0) {
+      throw new UsageError(`${label('jobStates')} must be a comma-separated list of job states (${JOB_STATES.join(', ')}), got ${JSON.stringify(value)}`);
+    }
+    return Object.freeze([...new Set(states)]);
+  }
+
+  function readPatternsFile(path: string): string[] {
+    let bytes: Buffer;
+    try {
+      bytes = readFile(path);
+    } catch (error: unknown) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : reason(error);
+      throw new UsageError(`${label('patternsFile')} cannot be read: ${JSON.stringify(path)} (${why})`);
+    }
+    if (bytes.length > LIMITS.patternsFileBytes) {
+      throw new UsageError(`${label('patternsFile')} is too large: ${JSON.stringify(path)} has ${bytes.length} bytes, at most ${LIMITS.patternsFileBytes} are allowed`);
+    }
+    if (bytes.includes(0)) {
+      throw new UsageError(`${label('patternsFile')} is not a text file: ${JSON.stringify(path)} contains NUL bytes`);
+    }
+    const lines = bytes
+      .toString('utf8')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    if (lines.length === 0) {
+      throw new UsageError(`${label('patternsFile')} has no patterns: ${JSON.stringify(path)} (one per line; blank lines and lines starting with # are ignored)`);
+    }
+    return lines;
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Settings safe to print or write to a report: the token is left out. */
+export function describeSettings(settings: Settings): Record<string, unknown> {
+  return {
+    org: settings.org,
+    pipeline: settings.pipeline,
+    branch_regex: settings.branchRegex,
+    step: settings.step,
+    max_builds: settings.maxBuilds,
+    patterns: settings.patterns,
+    regex: settings.regex,
+    api_url: settings.apiUrl,
+    concurrency: settings.concurrency,
+    job_states: settings.jobStates,
+    cache_dir: settings.cacheDir,
+    cache_max_mb: settings.cacheMaxMb,
+    strict: settings.strict,
+  };
+}
