@@ -1,0 +1,130 @@
+// The Buildkite REST API calls flake-checker makes: a token check, the builds list (jobs
+// embedded, retried attempts included) and job logs as plain text.
+
+import { ApiError } from './errors.ts';
+import type { BuildkiteHttp, OpenBody } from './http.ts';
+import type { BuildkiteAccessToken, BuildkiteBuild, BuildkiteJob } from './types.ts';
+
+export const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
+
+/** The most the builds list returns per page. */
+export const PAGE_SIZE_MAX = 100;
+
+export interface PipelineRef {
+  readonly apiUrl: string;
+  readonly org: string;
+  readonly pipeline: string;
+}
+
+export class BuildkiteClient {
+  constructor(
+    private readonly http: BuildkiteHttp,
+    private readonly ref: PipelineRef,
+  ) {}
+
+  /**
+   * Fails fast with a clear message when the token is rejected or lacks a scope.
+   * `GET /v2/access-token` needs no scope itself.
+   */
+  async checkToken(): Promise<void> {
+    let token: BuildkiteAccessToken;
+    try {
+      ({ body: token } = await this.http.getJson<BuildkiteAccessToken>(`${this.ref.apiUrl}/v2/access-token`));
+    } catch (error: unknown) {
+      if (error instanceof ApiError && error.status === 401) {
+        throw new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
+      }
+      throw error;
+    }
+    const scopes = Array.isArray(token.scopes) ? token.scopes : null;
+    if (scopes === null) return; // An API without scopes in the answer: let the calls tell.
+    const missing = REQUIRED_SCOPES.filter((s) => !scopes.includes(s));
+    if (missing.length > 0) {
+      throw new ApiError(`the Buildkite token lacks the ${missing.join(' and ')} scope${missing.length > 1 ? 's' : ''} (it has: ${scopes.join(', ') || 'none'})`, {
+        status: 403, method: 'GET', url: `${this.ref.apiUrl}/v2/access-token`, retryable: false,
+      });
+    }
+  }
+
+  /**
+   * Yields pages of the `max` most recent builds, newest first, with every job embedded and
+   * retried attempts included: ceil(max / 100) requests, never one per build.
+   */
+  async *listBuilds(max: number): AsyncGenerator<BuildkiteBuild[]> {
+    const perPage = Math.min(PAGE_SIZE_MAX, max);
+    let url: string | null =
+      `${this.pipelineUrl()}/builds?per_page=${perPage}&include_retried_jobs=true`;
+    let seen = 0;
+    while (url !== null && seen < max) {
+      let page: unknown;
+      let link: string | null;
+      try {
+        const res: { body: unknown; header: (name: string) => string | null } = await this.http.getJson<unknown>(url);
+        page = res.body;
+        link = res.header('link');
+      } catch (error: unknown) {
+        throw this.explain(error);
+      }
+      if (!Array.isArray(page)) {
+        throw new ApiError(`GET ${url} did not answer a list of builds`, { status: 200, method: 'GET', url, retryable: false });
+      }
+      const builds = (page as unknown[]).filter(isBuild).slice(0, max - seen);
+      seen += builds.length;
+      if (builds.length > 0) yield builds;
+      if (page.length === 0) break;
+      url = nextLink(link);
+    }
+  }
+
+  /**
+   * Opens a job's log as plain text (`.../log.txt` with `Accept: text/plain`), gzip accepted.
+   * Returns null when the log is missing or expired (404). One try: see BuildkiteHttp.open.
+   */
+  openLog(buildNumber: number, job: BuildkiteJob): Promise<OpenBody | null> {
+    const url = `${this.pipelineUrl()}/builds/${buildNumber}/jobs/${encodeURIComponent(job.id)}/log.txt`;
+    return this.http.open(url, 'text/plain');
+  }
+
+  private pipelineUrl(): string {
+    const { apiUrl, org, pipeline } = this.ref;
+    return `${apiUrl}/v2/organizations/${encodeURIComponent(org)}/pipelines/${encodeURIComponent(pipeline)}`;
+  }
+
+  /** Names what was not found or not allowed, in the user's terms. */
+  private explain(error: unknown): unknown {
+    if (!(error instanceof ApiError)) return error;
+    const { org, pipeline } = this.ref;
+    const text = error.message.toLowerCase();
+    if (error.status === 404 && text.includes('organization')) {
+      return new ApiError(`Buildkite organization "${org}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
+    }
+    if (error.status === 404) {
+      return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
+    }
+    if (error.status === 401) {
+      return new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
+    }
+    if (error.status === 400 && text.includes('this deep')) {
+      return new ApiError(`Buildkite refuses to list builds this deep (400): lower --max-builds (BK_MAX_BUILDS)`, { ...details(error), cause: error });
+    }
+    return error;
+  }
+}
+
+function details(error: ApiError) {
+  return { status: error.status, method: error.method, url: error.url, retryable: false };
+}
+
+function isBuild(value: unknown): value is BuildkiteBuild {
+  return typeof value === 'object' && value !== null && typeof (value as { number?: unknown }).number === 'number';
+}
+
+/** The `rel="next"` target of a Link header, or null. */
+export function nextLink(link: string | null): string | null {
+  if (!link) return null;
+  for (const part of link.split(',')) {
+    const m = /<([^>]*)>\s*;(.*)/.exec(part.trim());
+    if (m && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/.test(m[2]!)) return m[1]!;
+  }
+  return null;
+}

@@ -1,0 +1,172 @@
+// A local cache of finished jobs' logs. A finished job's log never changes, so a rerun (or a
+// new pattern tried over the same history) need not download it again. Entries are gzip files
+// named by a hash of (API host, org, pipeline, job id); writes go to a temporary file renamed
+// into place when complete, so a reader never sees half an entry; gzip's CRC catches a corrupt
+// one. The size bound is kept by evicting the least recently used entries (mtime, refreshed on
+// every hit).
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createGunzip, createGzip, constants, type Gzip } from 'node:zlib';
+
+/** Bump when the entry format changes; old entries are then ignored and evicted. */
+const FORMAT = 'v1';
+
+export class CacheCorruptError extends Error {
+  override readonly name = 'CacheCorruptError';
+}
+
+export interface CacheStats {
+  hits: number;
+  writes: number;
+  corrupt: number;
+  evicted: number;
+}
+
+export class LogCache {
+  readonly stats: CacheStats = { hits: 0, writes: 0, corrupt: 0, evicted: 0 };
+  private readonly root: string;
+
+  constructor(dir: string, private readonly maxBytes: number) {
+    this.root = join(dir, FORMAT);
+  }
+
+  static key(parts: readonly string[]): string {
+    return createHash('sha256').update(parts.join('\0')).digest('hex');
+  }
+
+  private path(key: string): string {
+    return join(this.root, key.slice(0, 2), `${key}.log.gz`);
+  }
+
+  /**
+   * The cached log's bytes as a stream, or null when absent. Iterating throws
+   * CacheCorruptError if the entry turns out to be damaged; the caller then removes it.
+   */
+  async read(key: string): Promise<AsyncIterable<Uint8Array> | null> {
+    const path = this.path(key);
+    try {
+      const now = new Date();
+      await utimes(path, now, now);
+    } catch {
+      return null;
+    }
+    this.stats.hits++;
+    return readGzip(path);
+  }
+
+  async remove(key: string): Promise<void> {
+    this.stats.corrupt++;
+    await rm(this.path(key), { force: true });
+  }
+
+  /** Starts writing an entry; nothing is visible until commit(). */
+  async writer(key: string): Promise<CacheWriter> {
+    const final = this.path(key);
+    await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+    const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
+    return new CacheWriter(temp, final, () => this.stats.writes++);
+  }
+
+  /** Deletes the least recently used entries until the cache fits its bound. */
+  async evict(): Promise<void> {
+    const entries: { path: string; size: number; used: number }[] = [];
+    let shards: string[];
+    try {
+      shards = await readdir(this.root);
+    } catch {
+      return;
+    }
+    for (const shard of shards) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.root, shard));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const path = join(this.root, shard, name);
+        try {
+          const s = await stat(path);
+          // Temporary files older than an hour are leftovers of a killed run.
+          if (name.endsWith('.tmp')) {
+            if (Date.now() - s.mtimeMs > 3_600_000) await rm(path, { force: true });
+            continue;
+          }
+          entries.push({ path, size: s.size, used: s.mtimeMs });
+        } catch {
+          // Removed meanwhile by another run.
+        }
+      }
+    }
+    let total = entries.reduce((sum, e) => sum + e.size, 0);
+    entries.sort((a, b) => a.used - b.used);
+    for (const entry of entries) {
+      if (total <= this.maxBytes) break;
+      await rm(entry.path, { force: true });
+      total -= entry.size;
+      this.stats.evicted++;
+    }
+  }
+}
+
+export class CacheWriter {
+  private readonly gzip: Gzip;
+  private readonly file: WriteStream;
+  private failed: Error | null = null;
+
+  constructor(private readonly temp: string, private readonly final: string, private readonly onCommit: () => void) {
+    this.gzip = createGzip({ level: constants.Z_BEST_SPEED });
+    this.file = createWriteStream(temp);
+    this.gzip.pipe(this.file);
+    const fail = (error: Error) => {
+      this.failed ??= error;
+    };
+    this.gzip.on('error', fail);
+    this.file.on('error', fail);
+  }
+
+  /** Adds bytes; waits when the compressor is behind, so memory stays bounded. */
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.failed) return;
+    if (!this.gzip.write(chunk)) await Promise.race([once(this.gzip, 'drain'), once(this.file, 'error')]);
+  }
+
+  /** Makes the entry visible. A failed write leaves no entry (the cache is best effort). */
+  async commit(): Promise<void> {
+    if (!this.failed) {
+      this.gzip.end();
+      await once(this.file, 'close').catch(() => undefined);
+    }
+    if (this.failed) {
+      await rm(this.temp, { force: true });
+      return;
+    }
+    await rename(this.temp, this.final);
+    this.onCommit();
+  }
+
+  async abort(): Promise<void> {
+    this.gzip.destroy();
+    this.file.destroy();
+    await rm(this.temp, { force: true });
+  }
+}
+
+async function* readGzip(path: string): AsyncIterable<Uint8Array> {
+  const gunzip = createGunzip();
+  const file = createReadStream(path);
+  file.on('error', (error) => gunzip.destroy(error));
+  file.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Uint8Array;
+  } catch (error: unknown) {
+    throw new CacheCorruptError(`cache entry ${path} is damaged: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  } finally {
+    file.destroy();
+    gunzip.destroy();
+  }
+}
