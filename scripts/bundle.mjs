@@ -1,4 +1,5 @@
 // Builds the two shipped bundles with ncc: the action (dist/index.js) and the CLI (dist/cli/index.js).
+// Types are checked by `npm run typecheck`; ncc only transpiles (--transpile-only).
 // Both are ESM (package.json "type": "module"); ncc keeps that format.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ const targets = [
 ];
 rmSync('dist', { recursive: true, force: true });
 for (const { entry, out } of targets) {
-  execFileSync(process.execPath, [ncc, 'build', entry, '-o', out, '--minify', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'], {
+  execFileSync(process.execPath, [ncc, 'build', entry, '-o', out, '--minify', '--transpile-only', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'], {
     stdio: 'inherit',
   });
 }
