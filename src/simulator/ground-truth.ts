@@ -1,0 +1,118 @@
+// An independent oracle: what a correct scan of the simulator's dataset must report. It reads the
+// dataset directly (builds, jobs and clean lines known by construction) and shares no code with
+// the scanner, so a test comparing the two checks the scanner rather than restating it.
+
+import type { Dataset, SimBuild, SimJob } from './dataset.ts';
+
+export interface GroundTruthQuery {
+  /** The newest this many builds are examined. */
+  readonly maxBuilds: number;
+  /** Tested against the branch, and against `pull/<id>/head` for PR builds. */
+  readonly branchRegex: string;
+  /** Substring of the job's name (else label), case-insensitive. */
+  readonly step: string;
+  readonly patterns: readonly string[];
+  /** Patterns are regular expressions (tested per clean line) rather than literal substrings. */
+  readonly regex: boolean;
+  /** When given, only jobs in these states. */
+  readonly jobStates?: readonly string[] | null;
+}
+
+/** A MatchRecord without `snippet`, plus the full clean line the snippet must come from. */
+export interface ExpectedMatch {
+  readonly build_number: number;
+  readonly branch: string;
+  readonly state: string;
+  readonly step_label: string;
+  readonly pattern: string;
+  readonly web_url: string;
+  readonly job_id: string;
+  readonly job_url: string;
+  readonly job_state: string;
+  readonly line: number;
+  readonly count: number;
+  readonly retried: boolean;
+  readonly pull_request: string | null;
+  readonly created_at: string;
+  readonly line_text: string;
+}
+
+export interface ExpectedCounts {
+  readonly builds_scanned: number;
+  readonly builds_matched_branch: number;
+  readonly jobs_selected: number;
+  readonly logs_missing: number;
+}
+
+function pullRequestId(build: SimBuild): string | null {
+  const pr = build.pull_request as { id?: string } | null;
+  return pr && pr.id ? String(pr.id) : null;
+}
+
+function selectBuilds(dataset: Dataset, query: GroundTruthQuery): { scanned: readonly SimBuild[]; kept: SimBuild[] } {
+  const scanned = dataset.builds.slice(0, query.maxBuilds);
+  const branch = new RegExp(query.branchRegex);
+  const kept = scanned.filter((b) => {
+    const pr = pullRequestId(b);
+    return branch.test(b.branch) || (pr !== null && branch.test(`pull/${pr}/head`));
+  });
+  return { scanned, kept };
+}
+
+function selectJobs(build: SimBuild, query: GroundTruthQuery): SimJob[] {
+  const step = query.step.toLowerCase();
+  return build.jobs.filter(
+    (j) =>
+      j.type === 'script' &&
+      !!j.started_at &&
+      (j.name ?? j.label ?? '').toLowerCase().includes(step) &&
+      (!query.jobStates || query.jobStates.includes(j.state ?? '')),
+  );
+}
+
+export function expectedMatches(dataset: Dataset, query: GroundTruthQuery): ExpectedMatch[] {
+  const tests = query.patterns.map((p) => {
+    if (!query.regex) return (line: string): boolean => line.includes(p);
+    const re = new RegExp(p);
+    return (line: string): boolean => re.test(line);
+  });
+  const out: ExpectedMatch[] = [];
+  for (const build of selectBuilds(dataset, query).kept) {
+    for (const job of selectJobs(build, query)) {
+      if (!dataset.logExists(job.id)) continue;
+      const first: ({ line: number; text: string } | null)[] = tests.map(() => null);
+      const counts = tests.map(() => 0);
+      let n = 0;
+      for (const text of dataset.cleanLines(job.id)) {
+        n++;
+        tests.forEach((test, i) => {
+          if (!test(text)) return;
+          counts[i] = (counts[i] as number) + 1;
+          first[i] ??= { line: n, text };
+        });
+      }
+      query.patterns.forEach((pattern, i) => {
+        const hit = first[i];
+        if (!hit) return;
+        out.push({
+          build_number: build.number, branch: build.branch, state: build.state, step_label: job.name ?? job.label ?? '',
+          pattern, web_url: build.web_url, job_id: job.id, job_url: job.web_url ?? '', job_state: job.state ?? '',
+          line: hit.line, count: counts[i] as number, retried: job.retried === true, pull_request: pullRequestId(build),
+          created_at: build.created_at, line_text: hit.text,
+        });
+      });
+    }
+  }
+  return out;
+}
+
+export function expectedCounts(dataset: Dataset, query: GroundTruthQuery): ExpectedCounts {
+  const { scanned, kept } = selectBuilds(dataset, query);
+  const jobs = kept.flatMap((b) => selectJobs(b, query));
+  return {
+    builds_scanned: scanned.length,
+    builds_matched_branch: kept.length,
+    jobs_selected: jobs.length,
+    logs_missing: jobs.filter((j) => !dataset.logExists(j.id)).length,
+  };
+}
