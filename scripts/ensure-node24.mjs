@@ -2,10 +2,9 @@
 // registry, once, so the end-to-end tests can run the bundled action the way a runner does.
 // The project itself stays on the machine's Node (20.18+); this binary is used only by tests.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const NODE24_VERSION = '24.9.0';
+const NODE24_VERSION = '24.9.0';
 const prefix = join(process.cwd(), '.cache', 'node24');
 const pkg = `node-${process.platform}-${process.arch}`;
 const bin = join(prefix, 'node_modules', pkg, 'bin', 'node');

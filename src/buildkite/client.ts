@@ -94,7 +94,7 @@ export class BuildkiteClient {
   private explain(error: unknown): unknown {
     if (!(error instanceof ApiError)) return error;
     const { org, pipeline } = this.ref;
-    const text = error.message.toLowerCase();
+    const text = (error.apiMessage ?? '').toLowerCase();
     if (error.status === 404 && text.includes('organization')) {
       return new ApiError(`Buildkite organization "${org}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
     }

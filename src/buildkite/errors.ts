@@ -12,10 +12,12 @@ export class ApiError extends Error {
   readonly retryable: boolean;
   /** For a 429: how long the exceeded window says to wait, in ms. */
   readonly waitMs: number | null;
+  /** The `message` of Buildkite's JSON error body, when there was one. */
+  readonly apiMessage: string | null;
 
   constructor(
     message: string,
-    details: { status: number | null; method: string; url: string; retryable: boolean; waitMs?: number | null; cause?: unknown },
+    details: { status: number | null; method: string; url: string; retryable: boolean; waitMs?: number | null; apiMessage?: string | null; cause?: unknown },
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
@@ -23,6 +25,7 @@ export class ApiError extends Error {
     this.url = details.url;
     this.retryable = details.retryable;
     this.waitMs = details.waitMs ?? null;
+    this.apiMessage = details.apiMessage ?? null;
   }
 }
 

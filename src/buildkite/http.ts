@@ -231,7 +231,7 @@ export class BuildkiteHttp {
     }
     const detail = message ? `: ${oneLine(message)}` : '';
     return new ApiError(`GET ${url} answered ${status}${detail}`, {
-      status, method: 'GET', url, retryable: isRetryableStatus(status), waitMs,
+      status, method: 'GET', url, retryable: isRetryableStatus(status), waitMs, apiMessage: message || null,
     });
   }
 }

@@ -1,0 +1,113 @@
+// The action's entry point (bundled to dist/index.js): inputs to Settings, the shared scan
+// pipeline, then reporting: report file, outputs, job summary, PR comment. The one place that
+// fails the step is run()'s catch; everything below throws.
+
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as core from '@actions/core';
+import { context, getOctokit } from '@actions/github';
+import { scan, type ScanProgress } from '../pipeline/scan.ts';
+import type { ScanReport } from '../core/types.ts';
+import { codeSpan, stripControl, truncateBytes } from '../report/escape.ts';
+import { renderReport } from '../report/render-markdown.ts';
+import { describeSettings, parseSettings, type Settings } from '../settings.ts';
+import { readInputs, type ActionInputs } from './inputs.ts';
+import { buildFullReport, setOutputs, writeReportFile } from './outputs.ts';
+import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
+import { resolvePullRequest } from './pull-request.ts';
+
+/** GitHub refuses a step summary over 1 MiB; the margin covers the byte-exact edge. */
+const SUMMARY_MAX_BYTES = 1024 * 1024 - 1024;
+
+async function run(): Promise<void> {
+  try {
+    const inputs = readInputs(process.env, core.setSecret);
+    const settings = parseSettings(inputs.raw, (path) => readFileSync(path), 'input');
+    core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
+
+    const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
+      scan(settings, { progress: logProgress }),
+    );
+    await core.group('Report', () => publish(report, settings, inputs));
+    checkVerdict(report, settings, inputs);
+  } catch (error: unknown) {
+    if (error instanceof Error && error.stack) core.debug(error.stack);
+    core.setFailed(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
+  const reportFile = writeReportFile(buildFullReport(report, settings), process.env.RUNNER_TEMP || tmpdir());
+  setOutputs(report, reportFile, core.setOutput);
+  core.info(`${report.matches.length} matches in ${report.stats.jobs_scanned} logs of ${report.stats.builds_scanned} builds; report: ${reportFile}`);
+
+  const summary = renderReport(report, settings, {
+    maxBytes: SUMMARY_MAX_BYTES,
+    fullReportHint: `the \`report-file\` output (${codeSpan(reportFile)}) and the \`matches\` output`,
+  });
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write();
+  else core.info('GITHUB_STEP_SUMMARY is not set: no job summary written');
+
+  if (report.failures.length > 0) core.warning(describeFailures(report));
+  await commentOnPullRequest(report, settings, inputs);
+}
+
+/**
+ * Keeps the sticky comment on the run's PR. Any refusal is a warning, never a failure: pull
+ * requests from forks get a read-only token, and the summary and outputs are written already.
+ */
+async function commentOnPullRequest(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
+  if (inputs.comment === 'off') return;
+  const pr = resolvePullRequest(context.eventName, context.payload, inputs.prNumber);
+  if (pr === null) {
+    core.info(`No pull request to comment on (event ${context.eventName ?? 'unknown'}, no pr-number)`);
+    return;
+  }
+  try {
+    if (!inputs.githubToken) throw new Error('github-token is empty');
+    const { owner, repo } = context.repo;
+    const runUrl = Number.isFinite(context.runId) ? `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}` : null;
+    const where = runUrl ? `[this workflow run](${runUrl})` : 'this workflow run';
+    const marker = commentMarker(settings);
+    const body = renderReport(report, settings, {
+      // Bytes bound characters from above; the margin keeps clear of the edge.
+      maxBytes: COMMENT_MAX_CHARS - 512,
+      prefix: marker,
+      fullReportHint: `the job summary and the \`report-file\` output of ${where}`,
+      footer: `<sub>Updated by ${where} at ${new Date().toISOString()}; this comment is edited in place on every run.</sub>`,
+    });
+    const comments = createIssueComments(getOctokit(inputs.githubToken), { owner, repo, issueNumber: pr });
+    const outcome = await syncComment(comments, { mode: inputs.comment, hasMatches: report.matches.length > 0, marker, body });
+    core.info(`PR #${pr}: comment ${outcome}`);
+  } catch (error: unknown) {
+    core.warning(`Could not comment on PR #${pr}: ${describeCommentError(error)} The job summary and outputs are written.`);
+  }
+}
+
+function describeFailures(report: ScanReport): string {
+  const byReason = new Map<string, number>();
+  for (const failure of report.failures) byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
+  const reasons = [...byReason]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, count]) => `${count} × ${truncateBytes(stripControl(reason), 200)}`);
+  return `${report.failures.length} logs could not be fetched; matches in them are missing. Reasons: ${reasons.join('; ')}`;
+}
+
+/** Fails the run, after reporting, for fail-on-match and strict. */
+function checkVerdict(report: ScanReport, settings: Settings, inputs: ActionInputs): void {
+  const reasons: string[] = [];
+  if (inputs.failOnMatch && report.matches.length > 0) reasons.push(`${report.matches.length} matches found and fail-on-match is true`);
+  if (settings.strict && report.failures.length > 0) reasons.push(`${report.failures.length} logs could not be fetched and strict is true`);
+  if (reasons.length > 0) throw new Error(reasons.join('; '));
+}
+
+/** The scan reports once per page of builds and once per batch of logs: one line each. */
+function logProgress(event: ScanProgress): void {
+  if (event.kind === 'builds') {
+    core.info(`Builds: ${event.listed} listed, ${event.matchedBranch} on matching branches, ${event.selectedJobs} jobs selected`);
+  } else {
+    core.info(`Logs: ${event.done} of ${event.total} read`);
+  }
+}
+
+await run();
