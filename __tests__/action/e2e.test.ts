@@ -115,6 +115,8 @@ async function runAction(options: RunOptions): Promise<RunResult> {
     GITHUB_RUN_ID: '987654321',
     GITHUB_WORKSPACE: dir,
     RUNNER_TEMP: temp,
+    // Short retry backoff (see retryOverridesFromEnv): fault runs need not wait seconds.
+    FLAKE_CHECKER_RETRY_BASE_MS: "2",
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
     ...options.env,
   };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
-import { scan, type ScanProgress } from '../pipeline/scan.ts';
+import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
 import { codeSpan, stripControl, truncateBytes } from '../report/escape.ts';
 import { renderReport } from '../report/render-markdown.ts';
@@ -26,7 +26,7 @@ async function run(): Promise<void> {
     core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
 
     const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
-      scan(settings, { progress: logProgress }),
+      scan(settings, { progress: logProgress, userAgent: 'flake-checker-action', http: retryOverridesFromEnv(process.env) }),
     );
     await core.group('Report', () => publish(report, settings, inputs));
     checkVerdict(report, settings, inputs);

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { parseEnvFile } from './env-file.ts';
-import { scan, type ScanProgress } from '../pipeline/scan.ts';
+import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import { renderText } from '../report/render-text.ts';
 import { DEFAULTS, LIMITS, parseSettings, UsageError, type RawSettings } from '../settings.ts';
 
@@ -126,7 +126,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     report = await scan(settings, {
       progress: progress ? (event) => progress.update(event) : undefined,
       userAgent: 'flake-checker-cli',
-      http: testHooks(env),
+      http: retryOverridesFromEnv(env),
     });
   } catch (error: unknown) {
     progress?.clear();
@@ -149,16 +149,6 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     if (settings.strict) return 1;
   }
   return 0;
-}
-
-/**
- * Retry delays for tests and the benchmark: FLAKE_CHECKER_RETRY_BASE_MS shortens backoff so a
- * fault-injection run finishes quickly. Not a user setting.
- */
-function testHooks(env: NodeJS.ProcessEnv) {
-  const base = Number(env.FLAKE_CHECKER_RETRY_BASE_MS);
-  if (!env.FLAKE_CHECKER_RETRY_BASE_MS || !Number.isFinite(base) || base < 0) return undefined;
-  return { retry: { retries: 4, rateLimitRetries: 8, baseDelayMs: base, maxDelayMs: base * 16 } };
 }
 
 /** One self-overwriting status line on a terminal's stderr. */

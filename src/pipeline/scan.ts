@@ -4,7 +4,7 @@
 import pLimit from 'p-limit';
 import { BuildkiteClient } from '../buildkite/client.ts';
 import { ApiError } from '../buildkite/errors.ts';
-import { BuildkiteHttp, type HttpOptions, type OpenBody } from '../buildkite/http.ts';
+import { BuildkiteHttp, DEFAULT_RETRY, type HttpOptions, type OpenBody } from '../buildkite/http.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../buildkite/types.ts';
 import { CacheCorruptError, LogCache } from '../cache/log-cache.ts';
 import { LogScanner, type PatternHit } from '../core/scan-log.ts';
@@ -21,6 +21,17 @@ export interface ScanOptions {
   /** Overrides for tests and the benchmark (retry delays, timeouts). */
   readonly http?: Partial<Omit<HttpOptions, 'apiUrl' | 'token'>>;
   readonly userAgent?: string;
+}
+
+/**
+ * Shorter retry delays for tests and the benchmark: FLAKE_CHECKER_RETRY_BASE_MS sets the first
+ * backoff, so a fault-injection run does not wait seconds per retry. Not a user setting.
+ */
+export function retryOverridesFromEnv(env: NodeJS.ProcessEnv): ScanOptions['http'] {
+  const text = env.FLAKE_CHECKER_RETRY_BASE_MS;
+  const base = Number(text);
+  if (!text || !Number.isFinite(base) || base < 0) return undefined;
+  return { retry: { ...DEFAULT_RETRY, baseDelayMs: base, maxDelayMs: base * 16 } };
 }
 
 /** A log served as JSON (`{content}`) instead of text is parsed only up to this size. */
