@@ -1,4 +1,4 @@
-// action.yml, the settings code and docs/action.md must describe the same inputs and outputs.
+// action.yml, the settings code and README.md must describe the same inputs and outputs.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ const OUTPUTS = ['matches', 'match-count', 'builds-scanned', 'jobs-scanned', 're
 function tableRows(markdown: string, first: string): string[][] {
   const lines = markdown.split('\n');
   const start = lines.findIndex((line) => line.startsWith(`| ${first} |`));
-  expect(start, `docs/action.md has a table headed "${first}"`).toBeGreaterThanOrEqual(0);
+  expect(start, `README.md has a table headed "${first}"`).toBeGreaterThanOrEqual(0);
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
@@ -71,8 +71,8 @@ describe('action.yml', () => {
   });
 });
 
-describe('docs/action.md', () => {
-  const docs = readFileSync('docs/action.md', 'utf8');
+describe('README.md', () => {
+  const docs = readFileSync('README.md', 'utf8');
 
   it('lists exactly the inputs of action.yml, in the same order, with their fallbacks and defaults', () => {
     const rows = tableRows(docs, 'Input');

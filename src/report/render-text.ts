@@ -42,14 +42,19 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
   out.push('');
   out.push(`Scanned ${stats.builds_scanned} builds, ${stats.jobs_scanned} jobs, ${n} matches found.`);
   const extra = [
-    `${stats.builds_matched_branch} builds passed the branch filter`,
-    `${stats.jobs_selected} jobs selected`,
-    `${stats.logs_missing} logs missing`,
+    `${plural(stats.builds_matched_branch, 'build')} passed the branch filter`,
+    `${plural(stats.jobs_selected, 'job')} selected`,
+    `${plural(stats.logs_missing, 'log')} missing`,
   ];
-  if (stats.logs_failed > 0) extra.push(`${stats.logs_failed} logs failed`);
-  if (stats.logs_from_cache > 0) extra.push(`${stats.logs_from_cache} logs from cache`);
-  out.push(`(${extra.join(', ')}; ${stats.requests} requests${stats.rate_limited > 0 ? `, ${stats.rate_limited} rate-limited` : ''}.)`);
+  if (stats.logs_failed > 0) extra.push(`${plural(stats.logs_failed, 'log')} could not be fetched`);
+  if (stats.logs_from_cache > 0) extra.push(`${plural(stats.logs_from_cache, 'log')} from cache`);
+  const requests = `${plural(stats.requests, 'request')}${stats.rate_limited > 0 ? `, ${stats.rate_limited} rate-limited` : ''}`;
+  out.push(`(${extra.join(', ')}; ${requests}.)`);
   return `${out.join('\n')}\n`;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function safe(text: string): string {
