@@ -350,6 +350,7 @@ describe('the bundled action on Node 24', () => {
     expect(result.status).not.toBe(0);
     expect(result.stdout).toContain(`::add-mask::${bogus}`);
     expect(result.stdout).toMatch(/^::error::.*401/m);
+    expect(result.summary).toMatch(/^### flake-checker failed\n\nBuildkite rejected the token \\\(401\\\)\\: check BK\\_TOKEN/);
     expectNoSecret(result, bogus);
   });
 

@@ -8,7 +8,7 @@ import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
-import { codeSpan, stripControl, truncateBytes } from '../report/escape.ts';
+import { codeSpan, escapeMarkdownText, stripControl, truncateBytes } from '../report/escape.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
@@ -32,7 +32,22 @@ async function run(): Promise<void> {
     checkVerdict(report, settings, inputs);
   } catch (error: unknown) {
     if (error instanceof Error && error.stack) core.debug(error.stack);
-    core.setFailed(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    await summarizeFailure(message);
+    core.setFailed(message);
+  }
+}
+
+/**
+ * Says in the job summary why the step failed, so a scheduled run's page explains itself
+ * without opening the log. Best effort: a summary that cannot be written changes nothing.
+ */
+async function summarizeFailure(message: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addRaw(`### flake-checker failed\n\n${escapeMarkdownText(truncateBytes(stripControl(message), 2000))}\n`, true).write();
+  } catch {
+    // The failure itself is reported by setFailed.
   }
 }
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { parseEnvFile } from './env-file.ts';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import { renderText } from '../report/render-text.ts';
@@ -46,7 +46,7 @@ function buildProgram(): Command {
     .option('--branch-regex <regex>', `keep builds whose branch matches; PR builds also as pull/<id>/head [env BK_BRANCH_REGEX] (default: "${DEFAULTS.branchRegex}")`)
     .option('--step <text>', `job label substring, case-insensitive [env BK_STEP_SUBSTR] (default: "${DEFAULTS.step}")`)
     .option('--max-builds <n>', `most recent builds to examine, ${LIMITS.maxBuilds.min}-${LIMITS.maxBuilds.max} [env BK_MAX_BUILDS] (default: ${DEFAULTS.maxBuilds})`)
-    .option('--pattern <text>', 'a pattern to look for (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .addOption(new Option('--pattern <text>', 'a pattern to look for (repeatable)').argParser((value: string, all: string[] = []) => [...all, value]).default([], 'none'))
     .option('--patterns-file <file>', 'file with one pattern per line; blank and # lines ignored [env BK_PATTERNS_FILE]')
     .option('--regex', 'patterns are JavaScript regular expressions (default: literal text)')
     .option('--json', 'print only a JSON array of match records on stdout')
