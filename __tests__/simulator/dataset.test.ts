@@ -104,6 +104,35 @@ describe('log text', () => {
       await big.close();
     }
   });
+
+  it('generates a single-line big log: one long line with the signature inside, clean lines matching the reference cleaner', async () => {
+    const big = await startSimulator({ builds: 5, bigLogs: { count: 1, bytes: 2_000_000, singleLine: true } });
+    try {
+      const id = logJobs(big).find((j) => big.dataset.logSize(j) > 1_500_000) as string;
+      const bytes = bytesOf(big, id);
+      expect(bytes.length).toBe(big.dataset.logSize(id));
+      const lines = [...big.dataset.cleanLines(id)];
+      expect(lines).toEqual(referenceClean(bytes));
+      const long = lines.filter((l) => l.length > 1_000_000);
+      expect(long).toHaveLength(1);
+      expect(long[0]).toContain(SIGNATURES.connectionReset);
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('keeps hostile data consistent for the oracle: the same seed gives the same mutations', async () => {
+    const a = await startSimulator({ builds: 40, hostile: true });
+    const b = await startSimulator({ builds: 40, hostile: true });
+    try {
+      const shape = (s: typeof a) => JSON.stringify(s.dataset.builds).replaceAll(s.url, '');
+      expect(shape(a)).toBe(shape(b));
+      const states = new Set(a.dataset.builds.map((x) => x.state));
+      expect(states.has('frobnicated')).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 });
 
 describe('ground truth', () => {

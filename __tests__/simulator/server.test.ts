@@ -318,6 +318,69 @@ describe('faults', () => {
     }
   });
 
+  it('stalls log bodies partway, then finishes them', async () => {
+    const { job } = scriptJobWithLog();
+    sim.setFaults({ stallRate: 1, stallMs: 150 });
+    const before = sim.stats.stalls;
+    try {
+      const started = Date.now();
+      const res = await fetch(job.raw_log_url as string, { headers: auth() });
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(body).toEqual(Buffer.concat([...sim.dataset.logChunks(job.id)]));
+      expect(sim.stats.stalls).toBe(before + 1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    } finally {
+      sim.setFaults({ stallRate: 0, stallMs: 0 });
+    }
+  });
+
+  it('answers scripted failures for the next requests of one kind, then behaves again', async () => {
+    const { build, job } = scriptJobWithLog();
+    sim.failNext('list', 2, 502);
+    sim.failNext('log', 1, 408);
+    sim.failNext('token', 1, 'reset');
+    expect((await fetch(`${base}/builds`, { headers: auth() })).status).toBe(502);
+    expect((await fetch(`${base}/builds/${build.number}/jobs/${job.id}/log.txt`, { headers: auth() })).status).toBe(408);
+    await expect(fetch(`${sim.url}/v2/access-token`, { headers: auth() })).rejects.toThrow();
+    expect((await fetch(`${base}/builds`, { headers: auth() })).status).toBe(502);
+    expect((await fetch(`${base}/builds`, { headers: auth() })).status).toBe(200);
+    expect((await fetch(`${sim.url}/v2/access-token`, { headers: auth() })).status).toBe(200);
+  });
+
+  it('breaks the same logs on every request with failLogRate, echoing Authorization with echoAuth', async () => {
+    sim.setFaults({ failLogRate: 0.5, echoAuth: true });
+    try {
+      const jobs = sim.dataset.builds.flatMap((b) => b.jobs.map((j) => ({ b, j }))).filter(({ j }) => sim.dataset.logExists(j.id)).slice(0, 20);
+      const broken = jobs.filter(({ j }) => sim.brokenLog(j.id));
+      expect(broken.length).toBeGreaterThan(2);
+      expect(broken.length).toBeLessThan(jobs.length);
+      for (const { b, j } of jobs) {
+        for (let i = 0; i < 2; i++) {
+          const res = await fetch(`${base}/builds/${b.number}/jobs/${j.id}/log.txt`, { headers: auth() });
+          const text = await res.text();
+          expect(res.status).toBe(sim.brokenLog(j.id) ? 503 : 200);
+          if (res.status === 503) expect(JSON.parse(text)).toEqual({ message: `Service Unavailable (request had Authorization: Bearer ${sim.token})` });
+        }
+      }
+    } finally {
+      sim.setFaults({ failLogRate: 0, echoAuth: false });
+    }
+  });
+
+  it('serves hostile build data: unknown states, null names, missing jobs', async () => {
+    const hostile = await startSimulator({ builds: 60, seed: 7, hostile: true });
+    try {
+      const res = await fetch(`${hostile.url}/v2/organizations/vllm/pipelines/ci/builds?per_page=100&include_retried_jobs=true`, { headers: { Authorization: `Bearer ${hostile.token}` } });
+      const builds = (await res.json()) as Record<string, unknown>[];
+      expect(builds).toHaveLength(60);
+      expect(builds.some((b) => !('jobs' in b))).toBe(true);
+      expect(builds.some((b) => b.jobs === null)).toBe(true);
+      expect(builds.some((b) => b.state === 'frobnicated')).toBe(true);
+    } finally {
+      await hostile.close();
+    }
+  });
+
   it('answers bursts of 429 every N-th request', async () => {
     sim.setFaults({ burst429: 4, burstLength: 2 });
     try {

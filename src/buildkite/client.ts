@@ -27,17 +27,19 @@ export class BuildkiteClient {
    * `GET /v2/access-token` needs no scope itself.
    */
   async checkToken(): Promise<void> {
-    let token: BuildkiteAccessToken;
+    let token: BuildkiteAccessToken | null;
     try {
-      ({ body: token } = await this.http.getJson<BuildkiteAccessToken>(`${this.ref.apiUrl}/v2/access-token`));
+      ({ body: token } = await this.http.getJson<BuildkiteAccessToken | null>(`${this.ref.apiUrl}/v2/access-token`));
     } catch (error: unknown) {
       if (error instanceof ApiError && error.status === 401) {
         throw new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
       }
       throw error;
     }
-    const scopes = Array.isArray(token.scopes) ? token.scopes : null;
-    if (scopes === null) return; // An API without scopes in the answer: let the calls tell.
+    const scopes = typeof token === 'object' && token !== null && Array.isArray(token.scopes)
+      ? token.scopes.filter((s): s is string => typeof s === 'string')
+      : null;
+    if (scopes === null) return; // An answer without scopes: let the calls tell.
     const missing = REQUIRED_SCOPES.filter((s) => !scopes.includes(s));
     if (missing.length > 0) {
       throw new ApiError(`the Buildkite token lacks the ${missing.join(' and ')} scope${missing.length > 1 ? 's' : ''} (it has: ${scopes.join(', ') || 'none'})`, {
@@ -68,11 +70,18 @@ export class BuildkiteClient {
       if (!Array.isArray(page)) {
         throw new ApiError(`GET ${url} did not answer a list of builds`, { status: 200, method: 'GET', url, retryable: false });
       }
-      const builds = (page as unknown[]).filter(isBuild).slice(0, max - seen);
+      const builds = (page as unknown[]).flatMap((value) => toBuild(value) ?? []).slice(0, max - seen);
       seen += builds.length;
       if (builds.length > 0) yield builds;
       if (page.length === 0) break;
-      url = nextLink(link);
+      const next = resolveLink(nextLink(link), url);
+      // The next page is fetched with the token; a link off the API host is not followed.
+      if (next !== null && !this.http.isApiUrl(next)) {
+        throw new ApiError(`GET ${url} gave a next-page link to another host (${originOf(next)}); not followed`, {
+          status: 200, method: 'GET', url, retryable: false,
+        });
+      }
+      url = next;
     }
   }
 
@@ -80,9 +89,17 @@ export class BuildkiteClient {
    * Opens a job's log as plain text (`.../log.txt` with `Accept: text/plain`), gzip accepted.
    * Returns null when the log is missing or expired (404). One try: see BuildkiteHttp.open.
    */
-  openLog(buildNumber: number, job: BuildkiteJob): Promise<OpenBody | null> {
+  async openLog(buildNumber: number, job: BuildkiteJob): Promise<OpenBody | null> {
     const url = `${this.pipelineUrl()}/builds/${buildNumber}/jobs/${encodeURIComponent(job.id)}/log.txt`;
-    return this.http.open(url, 'text/plain');
+    try {
+      return await this.http.open(url, 'text/plain');
+    } catch (error: unknown) {
+      // A token revoked mid-scan: the same message as at the start.
+      if (error instanceof ApiError && error.status === 401 && this.http.isApiUrl(error.url)) {
+        throw new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
+      }
+      throw error;
+    }
   }
 
   private pipelineUrl(): string {
@@ -115,8 +132,78 @@ function details(error: ApiError) {
   return { status: error.status, method: error.method, url: error.url, retryable: false };
 }
 
-function isBuild(value: unknown): value is BuildkiteBuild {
-  return typeof value === 'object' && value !== null && typeof (value as { number?: unknown }).number === 'number';
+/** A Link target resolved against the page that gave it (Buildkite's are absolute already). */
+function resolveLink(target: string | null, base: string): string | null {
+  if (target === null) return null;
+  try {
+    return new URL(target, base).href;
+  } catch {
+    return target;
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'an invalid URL';
+  }
+}
+
+type Fields = Record<string, unknown>;
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const bool = (value: unknown): boolean | null => (typeof value === 'boolean' ? value : null);
+const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+
+/**
+ * A build of the list as the types promise it, or null for an entry that is not a build.
+ * The API (or a proxy in front of it) may omit, null or mistype any field; the core then sees
+ * a string or null, never a number where it expects text, so no field can crash the scan.
+ */
+export function toBuild(value: unknown): BuildkiteBuild | null {
+  if (!isObject(value)) return null;
+  const number = value.number;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number)) return null;
+  const pr = value.pull_request;
+  const prId = isObject(pr) ? pr.id : null;
+  return {
+    id: str(value.id) ?? undefined,
+    number,
+    state: str(value.state),
+    branch: str(value.branch),
+    commit: str(value.commit),
+    message: str(value.message),
+    web_url: str(value.web_url),
+    created_at: str(value.created_at),
+    started_at: str(value.started_at),
+    finished_at: str(value.finished_at),
+    source: str(value.source),
+    pull_request: isObject(pr)
+      ? { id: typeof prId === 'string' || (typeof prId === 'number' && Number.isFinite(prId)) ? prId : null, base: str(pr.base), repository: str(pr.repository) }
+      : null,
+    jobs: Array.isArray(value.jobs) ? value.jobs.flatMap((job) => toJob(job) ?? []) : [],
+  };
+}
+
+function toJob(value: unknown): BuildkiteJob | null {
+  if (!isObject(value) || typeof value.id !== 'string' || value.id === '') return null;
+  return {
+    id: value.id,
+    type: str(value.type),
+    name: str(value.name),
+    label: str(value.label),
+    state: str(value.state),
+    web_url: str(value.web_url),
+    raw_log_url: str(value.raw_log_url),
+    started_at: str(value.started_at),
+    finished_at: str(value.finished_at),
+    exit_status: num(value.exit_status),
+    soft_failed: bool(value.soft_failed),
+    retried: bool(value.retried),
+    retried_in_job_id: str(value.retried_in_job_id),
+    retries_count: num(value.retries_count),
+  };
 }
 
 /** The `rel="next"` target of a Link header, or null. */

@@ -1,6 +1,17 @@
 // One error type for everything that goes wrong talking to Buildkite. Its message is a
 // one-line reason a user can act on; it carries status, method and URL, never the token.
 
+/** What an ApiError carries besides its message. */
+export interface ApiErrorDetails {
+  readonly status: number | null;
+  readonly method: string;
+  readonly url: string;
+  readonly retryable: boolean;
+  readonly waitMs?: number | null;
+  readonly apiMessage?: string | null;
+  readonly cause?: unknown;
+}
+
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   /** HTTP status, or null for a network error or timeout. */
@@ -17,7 +28,7 @@ export class ApiError extends Error {
 
   constructor(
     message: string,
-    details: { status: number | null; method: string; url: string; retryable: boolean; waitMs?: number | null; apiMessage?: string | null; cause?: unknown },
+    details: ApiErrorDetails,
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
@@ -45,21 +56,31 @@ export function describeNetworkError(error: unknown): string {
   let best = '';
   while (current instanceof Error && !seen.has(current)) {
     seen.add(current);
-    const e = current as Error & { code?: string; address?: string; port?: number };
-    if (e.code && e.code.startsWith('E') && !e.code.startsWith('ERR_')) {
-      return [e.code, e.address ? `${e.address}${e.port ? `:${e.port}` : ''}` : ''].filter(Boolean).join(' ');
+    const e = current as Error & { code?: unknown; address?: unknown; port?: unknown };
+    // DOMException (an aborted or timed-out signal) has a numeric `code`: only strings are errno-like.
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (code.startsWith('E') && !code.startsWith('ERR_')) {
+      const where = typeof e.address === 'string' ? `${e.address}${typeof e.port === 'number' ? `:${e.port}` : ''}` : '';
+      return [code, where].filter(Boolean).join(' ');
     }
-    if (e.code && !best) {
-      best = e.code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timed out waiting for response headers'
-        : e.code === 'UND_ERR_BODY_TIMEOUT' ? 'no bytes received for the idle timeout'
-        : e.code === 'UND_ERR_SOCKET' ? 'connection closed mid-response'
-        : e.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timed out'
-        : e.code === 'ABORT_ERR' || e.name === 'TimeoutError' ? 'timed out'
-        : `${e.code}: ${e.message}`;
+    if (!best && (e.name === 'TimeoutError' || e.name === 'AbortError')) best = 'timed out';
+    if (code && !best) {
+      best = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timed out waiting for response headers'
+        : code === 'UND_ERR_BODY_TIMEOUT' ? 'no bytes received for the idle timeout'
+        : code === 'UND_ERR_SOCKET' ? 'connection closed mid-response'
+        : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timed out'
+        : code === 'UND_ERR_ABORTED' ? 'timed out'
+        : code === 'ABORT_ERR' ? 'timed out'
+        : `${code}: ${oneLine(e.message)}`;
     }
     current = e.cause;
   }
   if (best) return best;
-  if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : error.message;
-  return String(error);
+  if (error instanceof Error) return oneLine(error.message);
+  return oneLine(String(error));
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '').trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }

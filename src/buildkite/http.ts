@@ -4,7 +4,7 @@
 import { createGunzip, createInflate } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ApiError, describeNetworkError, isRetryableStatus } from './errors.ts';
+import { ApiError, describeNetworkError, isRetryableStatus, type ApiErrorDetails } from './errors.ts';
 import { RateLimiter, realClock, type Clock, type HeaderLookup, type Scope } from './rate-limiter.ts';
 
 export interface RetryPolicy {
@@ -75,18 +75,21 @@ export class BuildkiteHttp {
     });
   }
 
-  /** GET a JSON document, with retries. Returns the body and a header lookup. */
+  /**
+   * GET a JSON document, with retries. Returns the body and a header lookup. The API timeout
+   * covers the request from the moment it is sent (not the wait for rate-limit budget) to the
+   * end of its body.
+   */
   async getJson<T>(url: string): Promise<{ body: T; header: HeaderLookup }> {
     return this.withRetries(async () => {
-      const signal = AbortSignal.timeout(this.apiTimeoutMs);
-      const res = await this.send(url, 'application/json', signal);
+      const res = await this.send(url, 'application/json', this.apiTimeoutMs);
       try {
-        const text = await readText(res.stream, signal, url);
+        const text = await readText(res.stream, res.signal, res.url, JSON_MAX_BYTES, (reason, details) => this.error(reason, details));
         try {
           return { body: JSON.parse(text) as T, header: res.header };
         } catch (error: unknown) {
-          throw new ApiError(`GET ${url} answered ${res.status} with a body that is not JSON`, {
-            status: res.status, method: 'GET', url, retryable: false, cause: error,
+          throw this.error(`GET ${res.url} answered ${res.status} with a body that is not JSON`, {
+            status: res.status, method: 'GET', url: res.url, retryable: false, cause: error,
           });
         }
       } finally {
@@ -101,7 +104,7 @@ export class BuildkiteHttp {
    */
   async open(url: string, accept: string): Promise<OpenBody | null> {
     try {
-      return await this.send(url, accept, undefined);
+      return await this.send(url, accept, null);
     } catch (error: unknown) {
       if (error instanceof ApiError && error.status === 404) return null;
       throw error;
@@ -120,9 +123,12 @@ export class BuildkiteHttp {
         return await attempt();
       } catch (error: unknown) {
         if (!(error instanceof ApiError) || !error.retryable) throw error;
-        if (error.status === 429) {
+        if (error.status === 429 && error.waitMs !== null) {
           if (++limited > this.retry.rateLimitRetries) throw error;
-          // The limiter already knows the window is empty; acquire() waits for its reset.
+          // Buildkite sends no Retry-After: wait for the exceeded window's reset (plus jitter).
+          // The limiter holds every other request until then too; this wait keeps the promise
+          // for this request even when a later response's headers reopen the window early.
+          await this.clock.sleep(error.waitMs);
         } else {
           if (++failures > this.retry.retries) throw error;
           const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (failures - 1));
@@ -137,27 +143,47 @@ export class BuildkiteHttp {
     return this.dispatcher.close();
   }
 
-  /** One request, redirects followed; throws ApiError for any status other than 2xx. */
-  private async send(startUrl: string, accept: string, signal: AbortSignal | undefined): Promise<OpenBody & { header: HeaderLookup; stream: Readable }> {
+  /** True when `url` is on the configured API origin: the only place the token is sent. */
+  isApiUrl(url: string): boolean {
+    try {
+      return new URL(url).origin === this.origin;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * One request, redirects followed; throws ApiError for any status other than 2xx. With
+   * `timeoutMs`, the whole exchange (every hop and, for the caller, the body) must finish within
+   * it, counted from the first send, not from the wait for rate-limit budget.
+   */
+  private async send(startUrl: string, accept: string, timeoutMs: number | null): Promise<SentBody> {
     let url = startUrl;
+    let signal: AbortSignal | undefined;
+    // Once a redirect leaves the API origin the token stays behind for the rest of the chain,
+    // even if a later hop points back: the token goes where the user configured, nowhere else.
+    let mayAuthorize = true;
     for (let hop = 0; ; hop++) {
-      const sameHost = new URL(url).origin === this.origin;
+      const onApi = this.isApiUrl(url);
+      mayAuthorize &&= onApi;
       const headers: Record<string, string> = {
         accept,
         'accept-encoding': 'gzip',
         'user-agent': this.options.userAgent,
       };
-      // The token goes to the configured API host only, never to a redirect target elsewhere.
-      if (sameHost) headers.authorization = `Bearer ${this.options.token}`;
+      if (mayAuthorize) headers.authorization = `Bearer ${this.options.token}`;
 
-      await this.limiter.acquire();
+      // Only requests to Buildkite count against its rate limits; a redirect target (object
+      // storage) does not.
+      if (onApi) await this.limiter.acquire();
+      if (timeoutMs !== null) signal ??= AbortSignal.timeout(timeoutMs);
       this.stats.requests++;
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal });
       } catch (error: unknown) {
-        this.limiter.release(null);
-        throw new ApiError(`GET ${url} failed: ${describeNetworkError(error)}`, {
+        if (onApi) this.limiter.release(null);
+        throw this.error(`GET ${url} failed: ${describeNetworkError(error)}`, {
           status: null, method: 'GET', url, retryable: true, cause: error,
         });
       }
@@ -165,21 +191,31 @@ export class BuildkiteHttp {
         const value = res.headers[name];
         return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
       };
-      this.limiter.release(sameHost ? header : null);
+      if (onApi) this.limiter.release(header);
 
       const status = res.statusCode;
-      if (status >= 300 && status < 400 && header('location')) {
-        await res.body.dump();
+      const location = header('location');
+      if (status >= 300 && status < 400 && location) {
+        await res.body.dump().catch(() => undefined);
         if (hop >= MAX_REDIRECTS) {
-          throw new ApiError(`GET ${startUrl} redirected more than ${MAX_REDIRECTS} times`, {
+          throw this.error(`GET ${startUrl} redirected more than ${MAX_REDIRECTS} times`, {
             status, method: 'GET', url, retryable: false,
           });
         }
-        url = new URL(header('location')!, url).href;
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          throw this.error(`GET ${url} redirected to an invalid location`, { status, method: 'GET', url, retryable: false });
+        }
+        if (next.protocol !== 'https:' && next.protocol !== 'http:') {
+          throw this.error(`GET ${url} redirected to a ${next.protocol} URL; not followed`, { status, method: 'GET', url, retryable: false });
+        }
+        url = next.href;
         continue;
       }
       if (status < 200 || status >= 300) {
-        throw await this.failure(status, url, res, header);
+        throw await this.failure(status, url, res, header, onApi);
       }
       const encoding = (header('content-encoding') ?? '').toLowerCase();
       const raw = res.body;
@@ -188,70 +224,115 @@ export class BuildkiteHttp {
           : encoding === 'deflate' ? raw.pipe(createInflate())
             : raw;
       if (body !== raw) raw.on('error', (error) => body.destroy(error));
+      const finalUrl = url;
       return {
         status,
+        url: finalUrl,
         contentType: (header('content-type') ?? '').toLowerCase(),
-        body: wrapBody(body, url),
+        body: wrapBody(body, finalUrl, (reason, cause) => this.error(reason, { status: null, method: 'GET', url: finalUrl, retryable: true, cause })),
         destroy: () => {
           raw.destroy();
           if (body !== raw) body.destroy();
         },
         header,
         stream: body,
+        signal: signal ?? null,
       };
     }
   }
 
-  private async failure(status: number, url: string, res: Dispatcher.ResponseData, header: HeaderLookup): Promise<ApiError> {
+  private async failure(status: number, url: string, res: Dispatcher.ResponseData, header: HeaderLookup, onApi: boolean): Promise<ApiError> {
     let text = '';
     try {
-      text = await readText(res.body, AbortSignal.timeout(this.apiTimeoutMs), url, 64 * 1024);
+      text = await readText(res.body, AbortSignal.timeout(this.apiTimeoutMs), url, 64 * 1024, (reason, details) => this.error(reason, details));
     } catch {
       // The status says enough.
     }
     let message = '';
     let parsed: { message?: unknown; scope?: unknown; reset?: unknown } = {};
     try {
-      parsed = JSON.parse(text) as typeof parsed;
+      const value: unknown = JSON.parse(text);
+      if (typeof value === 'object' && value !== null) parsed = value as typeof parsed;
       if (typeof parsed.message === 'string') message = parsed.message;
     } catch {
       // A proxy's HTML error page: report the status alone.
     }
     let waitMs: number | null = null;
-    if (status === 429) {
-      this.stats.rateLimited++;
+    if (status === 429) this.stats.rateLimited++;
+    // Buildkite's windows: a 429 from elsewhere (a redirect target) is backed off like a 5xx.
+    if (status === 429 && onApi) {
       const scope: Scope = parsed.scope === 'rest_org' || parsed.scope === 'org' ? 'org'
         : parsed.scope === 'rest_user' || parsed.scope === 'user' ? 'user'
           : header('ratelimit-user-remaining') === '0' ? 'user' : 'org';
-      const fromHeader = Number(header(scope === 'user' ? 'ratelimit-user-reset' : 'ratelimit-reset'));
-      const fromBody = typeof parsed.reset === 'number' ? parsed.reset : Number.NaN;
-      const reset = Number.isFinite(fromHeader) && header(scope === 'user' ? 'ratelimit-user-reset' : 'ratelimit-reset') !== null
-        ? fromHeader : Number.isFinite(fromBody) ? fromBody : null;
-      waitMs = this.limiter.exhausted(scope, reset);
+      const fromHeader = header(scope === 'user' ? 'ratelimit-user-reset' : 'ratelimit-reset');
+      const headerReset = fromHeader !== null && fromHeader.trim() !== '' ? Number(fromHeader) : Number.NaN;
+      const bodyReset = typeof parsed.reset === 'number' ? parsed.reset : Number.NaN;
+      const reset = Number.isFinite(headerReset) && headerReset >= 0 ? headerReset
+        : Number.isFinite(bodyReset) && bodyReset >= 0 ? bodyReset : null;
+      // A reset beyond an hour is not a window Buildkite has: a hostile value is capped.
+      waitMs = this.limiter.exhausted(scope, reset === null ? null : Math.min(reset, 3600));
     }
     const detail = message ? `: ${oneLine(message)}` : '';
-    return new ApiError(`GET ${url} answered ${status}${detail}`, {
+    return this.error(`GET ${url} answered ${status}${detail}`, {
       status, method: 'GET', url, retryable: isRetryableStatus(status), waitMs, apiMessage: message || null,
     });
   }
-}
 
-/** Iterates a body, turning stream errors into retryable ApiErrors. */
-async function* wrapBody(body: Readable, url: string): AsyncIterable<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk as Uint8Array;
-  } catch (error: unknown) {
-    throw new ApiError(`GET ${url} broke off mid-body: ${describeNetworkError(error)}`, {
-      status: null, method: 'GET', url, retryable: true, cause: error,
+  /**
+   * Builds an ApiError with the token removed from every text in it: a proxy or a redirect
+   * target may echo request headers into its error body or a Location, and these texts end up
+   * in reports, warnings and logs.
+   */
+  private error(message: string, details: ApiErrorDetails): ApiError {
+    return new ApiError(this.redact(message), {
+      ...details,
+      url: this.redact(details.url),
+      apiMessage: details.apiMessage == null ? details.apiMessage : this.redact(details.apiMessage),
     });
+  }
+
+  /** Replaces the token wherever it appears in `text`. */
+  redact(text: string): string {
+    const token = this.options.token;
+    return token.length >= 4 && text.includes(token) ? text.replaceAll(token, '***') : text;
   }
 }
 
-async function readText(body: Readable, signal: AbortSignal, url: string, limit = 256 * 1024 * 1024): Promise<string> {
+/** What send() returns: an open body plus what getJson needs to finish reading it. */
+interface SentBody extends OpenBody {
+  /** The URL that answered (after redirects). */
+  readonly url: string;
+  readonly header: HeaderLookup;
+  readonly stream: Readable;
+  /** The API timeout running for this exchange, if any. */
+  readonly signal: AbortSignal | null;
+}
+
+/** Iterates a body, turning stream errors (a cut connection, the idle timeout) into retryable ApiErrors. */
+async function* wrapBody(body: Readable, url: string, fail: (reason: string, cause: unknown) => ApiError): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk as Uint8Array;
+  } catch (error: unknown) {
+    throw fail(`GET ${url} broke off mid-body: ${describeNetworkError(error)}`, error);
+  }
+}
+
+/** JSON documents (a page of 100 builds with their jobs) stay far below this. */
+const JSON_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Reads a body as UTF-8 up to `limit` bytes (the rest is dropped); network errors become retryable. */
+async function readText(
+  body: Readable,
+  signal: AbortSignal | null,
+  url: string,
+  limit: number,
+  fail: (reason: string, details: ApiErrorDetails) => ApiError,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  const onAbort = () => body.destroy(signal.reason as Error);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => body.destroy(signal?.reason instanceof Error ? signal.reason : new Error('timed out'));
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of body) {
       size += (chunk as Buffer).length;
@@ -259,16 +340,20 @@ async function readText(body: Readable, signal: AbortSignal, url: string, limit 
       chunks.push(chunk as Buffer);
     }
   } catch (error: unknown) {
-    throw new ApiError(`GET ${url} failed: ${describeNetworkError(error)}`, {
+    throw fail(`GET ${url} failed: ${describeNetworkError(error)}`, {
       status: null, method: 'GET', url, retryable: true, cause: error,
     });
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', onAbort);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A server's message as one printable line: whitespace collapsed, control characters (terminal
+ * escapes from a hostile or broken server) removed, length bounded.
+ */
 function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = text.replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '').trim();
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

@@ -21,17 +21,47 @@ export interface ScanOptions {
   /** Overrides for tests and the benchmark (retry delays, timeouts). */
   readonly http?: Partial<Omit<HttpOptions, 'apiUrl' | 'token'>>;
   readonly userAgent?: string;
+  /** Longest time matching may take on one log before the run stops (tests shorten it). */
+  readonly scanBudgetMs?: number;
 }
 
 /**
- * Shorter retry delays for tests and the benchmark: FLAKE_CHECKER_RETRY_BASE_MS sets the first
- * backoff, so a fault-injection run does not wait seconds per retry. Not a user setting.
+ * Matching one log may take this long at most. Legitimate scans run at tens of MB/s (a 1 GiB
+ * log in well under a minute); only a pattern that backtracks catastrophically comes near.
+ */
+export const SCAN_BUDGET_MS = 5 * 60_000;
+
+/**
+ * Test and benchmark hooks, not user settings: FLAKE_CHECKER_RETRY_BASE_MS sets the first
+ * backoff, so a fault-injection run does not wait seconds per retry; FLAKE_CHECKER_RETRIES sets
+ * how many times a failed request is tried again.
  */
 export function retryOverridesFromEnv(env: NodeJS.ProcessEnv): ScanOptions['http'] {
-  const text = env.FLAKE_CHECKER_RETRY_BASE_MS;
-  const base = Number(text);
-  if (!text || !Number.isFinite(base) || base < 0) return undefined;
-  return { retry: { ...DEFAULT_RETRY, baseDelayMs: base, maxDelayMs: base * 16 } };
+  const base = envNumber(env.FLAKE_CHECKER_RETRY_BASE_MS);
+  const retries = envNumber(env.FLAKE_CHECKER_RETRIES);
+  if (base === null && retries === null) return undefined;
+  return {
+    retry: {
+      ...DEFAULT_RETRY,
+      ...(base === null ? {} : { baseDelayMs: base, maxDelayMs: base * 16 }),
+      ...(retries === null ? {} : { retries: Math.min(20, Math.floor(retries)) }),
+    },
+  };
+}
+
+function envNumber(text: string | undefined): number | null {
+  const n = Number(text);
+  return text && Number.isFinite(n) && n >= 0 ? n : null;
+}
+
+/** A pattern too slow to finish on a log: a configuration problem, so the run stops. */
+export class SlowPatternError extends Error {
+  override readonly name = 'SlowPatternError';
+}
+
+/** Raised inside a log read when the run has stopped for another reason. */
+class ScanStoppedError extends Error {
+  override readonly name = 'ScanStoppedError';
 }
 
 /** A log served as JSON (`{content}`) instead of text is parsed only up to this size. */
@@ -52,7 +82,7 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
   });
   const cache = settings.cacheDir ? new LogCache(settings.cacheDir, settings.cacheMaxMb * 1024 * 1024) : null;
   try {
-    return await runScan(settings, new BuildkiteClient(http, settings), http, cache, options.progress);
+    return await runScan(settings, new BuildkiteClient(http, settings), http, cache, options);
   } finally {
     await http.close();
   }
@@ -63,8 +93,9 @@ async function runScan(
   client: BuildkiteClient,
   http: BuildkiteHttp,
   cache: LogCache | null,
-  progress: ScanOptions['progress'],
+  options: ScanOptions,
 ): Promise<ScanReport> {
+  const { progress } = options;
   await client.checkToken();
 
   const limit = pLimit(settings.concurrency);
@@ -72,21 +103,30 @@ async function runScan(
   let listed = 0;
   let matchedBranch = 0;
   let done = 0;
+  // The error that stops the run. Queued jobs see it and return at once; jobs reading a log
+  // stop at their next chunk, so the run ends promptly and no request outlives scan().
   let fatal: unknown = null;
   const every = Math.max(10, settings.concurrency * 4);
+  const reader: JobReader = {
+    settings, client, http, cache,
+    budgetMs: options.scanBudgetMs ?? SCAN_BUDGET_MS,
+    stopped: () => fatal !== null,
+    open: new Set(),
+  };
+  const stop = (error: unknown): void => {
+    fatal ??= error;
+    // A body that has gone quiet would otherwise hold the run until its idle timeout.
+    for (const res of reader.open) res.destroy();
+  };
 
   const runJob = (build: BuildkiteBuild, job: BuildkiteJob) =>
     limit(async (): Promise<JobOutcome> => {
       if (fatal) return { kind: 'failed', reason: 'scan stopped' };
       try {
-        return await readJob(settings, client, http, cache, build, job);
+        return await readJob(reader, build, job);
       } catch (error: unknown) {
         // Auth and configuration errors stop the run; anything else is this log's failure.
-        if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-          // Queued jobs see `fatal` and return at once.
-          fatal ??= error;
-          throw error;
-        }
+        if (isFatal(error, http)) stop(error);
         return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
       } finally {
         done++;
@@ -94,18 +134,23 @@ async function runScan(
       }
     });
 
-  for await (const page of client.listBuilds(settings.maxBuilds)) {
-    listed += page.length;
-    for (const build of page) {
-      if (!matchesBranch(build, settings.branchPattern)) continue;
-      matchedBranch++;
-      for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: runJob(build, job) });
+  try {
+    for await (const page of client.listBuilds(settings.maxBuilds)) {
+      listed += page.length;
+      for (const build of page) {
+        if (!matchesBranch(build, settings.branchPattern)) continue;
+        matchedBranch++;
+        for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: runJob(build, job) });
+      }
+      progress?.({ kind: 'builds', listed, matchedBranch, selectedJobs: work.length });
+      if (fatal) break;
     }
-    progress?.({ kind: 'builds', listed, matchedBranch, selectedJobs: work.length });
-    if (fatal) break;
+  } catch (error: unknown) {
+    stop(error);
   }
 
-  const outcomes = await Promise.allSettled(work.map((w) => w.outcome));
+  // Settles every job (they never reject) before anything is thrown or the connections close.
+  const outcomes = await Promise.all(work.map((w) => w.outcome));
   if (fatal) throw fatal;
   if (cache) await cache.evict();
 
@@ -115,9 +160,8 @@ async function runScan(
   let missing = 0;
   let fromCache = 0;
   let bytes = 0;
-  outcomes.forEach((settled, i) => {
+  outcomes.forEach((outcome, i) => {
     const { build, job } = work[i]!;
-    const outcome: JobOutcome = settled.status === 'fulfilled' ? settled.value : { kind: 'failed', reason: String(settled.reason) };
     if (outcome.kind === 'missing') {
       missing++;
     } else if (outcome.kind === 'failed') {
@@ -151,26 +195,43 @@ async function runScan(
 }
 
 /**
+ * Errors that stop the whole run rather than one log: the API host refusing the token (401) or
+ * a scope (403), and a pattern too slow to finish. A 403 from a redirect target (object storage
+ * refusing an expired signed URL) is that log's failure only.
+ */
+function isFatal(error: unknown, http: BuildkiteHttp): boolean {
+  if (error instanceof SlowPatternError) return true;
+  return error instanceof ApiError && (error.status === 401 || error.status === 403) && http.isApiUrl(error.url);
+}
+
+interface JobReader {
+  readonly settings: Settings;
+  readonly client: BuildkiteClient;
+  readonly http: BuildkiteHttp;
+  readonly cache: LogCache | null;
+  /** Time matching may take on one log. */
+  readonly budgetMs: number;
+  /** True once the run has stopped: a read in progress gives up. */
+  readonly stopped: () => boolean;
+  /** Log bodies being read, destroyed when the run stops. */
+  readonly open: Set<OpenBody>;
+}
+
+/**
  * Reads one job's log to the end and scans it: from the cache when it holds the log, else
  * from Buildkite with retries. A read that breaks midway starts again with a fresh scanner,
  * so its matches count once.
  */
-async function readJob(
-  settings: Settings,
-  client: BuildkiteClient,
-  http: BuildkiteHttp,
-  cache: LogCache | null,
-  build: BuildkiteBuild,
-  job: BuildkiteJob,
-): Promise<JobOutcome> {
+async function readJob(reader: JobReader, build: BuildkiteBuild, job: BuildkiteJob): Promise<JobOutcome> {
+  const { settings, client, http, cache } = reader;
   const key = cache ? LogCache.key([settings.apiUrl, settings.org, settings.pipeline, job.id]) : '';
   if (cache) {
     const cached = await cache.read(key);
     if (cached) {
-      const scanner = new LogScanner(settings.compiled);
+      const scanner = new TimedScanner(settings, reader.budgetMs);
       try {
         for await (const chunk of cached) scanner.push(chunk);
-        return { kind: 'scanned', hits: scanner.end(), bytes: scanner.bytesScanned, cached: true };
+        return { kind: 'scanned', hits: scanner.end(), bytes: scanner.bytes, cached: true };
       } catch (error: unknown) {
         if (!(error instanceof CacheCorruptError)) throw error;
         await cache.remove(key);
@@ -179,24 +240,84 @@ async function readJob(
   }
 
   return http.withRetries(async (): Promise<JobOutcome> => {
+    if (reader.stopped()) throw new ScanStoppedError('scan stopped');
     const res = await client.openLog(build.number, job);
     if (!res) return { kind: 'missing' };
-    const scanner = new LogScanner(settings.compiled);
+    reader.open.add(res);
+    const scanner = new TimedScanner(settings, reader.budgetMs);
     // Only a finished job's log is final; a running job's log would be cached half-written.
     const writer = cache && isFinished(job) ? await cache.writer(key) : null;
     try {
       for await (const chunk of logBytes(res)) {
+        if (reader.stopped()) throw new ScanStoppedError('scan stopped');
         scanner.push(chunk);
         if (writer) await writer.write(chunk);
       }
+      const hits = scanner.end();
       await writer?.commit();
-      return { kind: 'scanned', hits: scanner.end(), bytes: scanner.bytesScanned, cached: false };
+      return { kind: 'scanned', hits, bytes: scanner.bytes, cached: false };
     } catch (error: unknown) {
       res.destroy();
       await writer?.abort();
-      throw error;
+      throw reader.stopped() ? new ScanStoppedError('scan stopped') : error;
+    } finally {
+      reader.open.delete(res);
     }
   });
+}
+
+/**
+ * The scanner with a time budget. Matching is synchronous, so the budget is checked between
+ * chunks: it stops a pattern that is slow on every line (polynomial backtracking), not one
+ * that never returns on a single line (exponential backtracking), which no check between
+ * chunks can interrupt; lines are matched in bounded pieces, which keeps most such cases finite.
+ * On overrun the chunk is timed per pattern to name the culprit.
+ */
+class TimedScanner {
+  private readonly scanner: LogScanner;
+  private spentMs = 0;
+
+  constructor(private readonly settings: Settings, private readonly budgetMs: number) {
+    this.scanner = new LogScanner(settings.compiled);
+  }
+
+  get bytes(): number {
+    return this.scanner.bytesScanned;
+  }
+
+  push(chunk: Uint8Array): void {
+    const t0 = performance.now();
+    this.scanner.push(chunk);
+    this.spentMs += performance.now() - t0;
+    if (this.spentMs > this.budgetMs) this.overrun(chunk);
+  }
+
+  end(): (PatternHit | null)[] {
+    const t0 = performance.now();
+    const hits = this.scanner.end();
+    this.spentMs += performance.now() - t0;
+    if (this.spentMs > this.budgetMs) this.overrun(new Uint8Array(0));
+    return hits;
+  }
+
+  private overrun(chunk: Uint8Array): never {
+    let slowest = this.settings.compiled[0]!;
+    let slowestMs = -1;
+    if (this.settings.compiled.length > 1 && chunk.length > 0) {
+      for (const pattern of this.settings.compiled) {
+        const probe = new LogScanner([pattern]);
+        const t0 = performance.now();
+        probe.push(chunk);
+        probe.end();
+        const ms = performance.now() - t0;
+        if (ms > slowestMs) [slowest, slowestMs] = [pattern, ms];
+      }
+    }
+    const budget = this.budgetMs >= 1000 ? `${Math.round(this.budgetMs / 100) / 10} s` : `${Math.round(this.budgetMs)} ms`;
+    throw new SlowPatternError(
+      `matching one log took more than ${budget}, most of it in pattern ${JSON.stringify(slowest.source)}: the regex likely backtracks catastrophically; make it more specific (avoid nested or adjacent unbounded repeats such as (a+)+ or .*.*)`,
+    );
+  }
 }
 
 /**

@@ -88,7 +88,9 @@ export interface DatasetOptions {
   readonly builds: number;
   readonly jobsPerBuild: readonly [number, number];
   readonly logLines: readonly [number, number];
-  readonly bigLogs: { readonly count: number; readonly bytes: number };
+  readonly bigLogs: { readonly count: number; readonly bytes: number; readonly singleLine?: boolean };
+  /** Mutate some builds and jobs as a changing API or a proxy might (see SimulatorOptions.hostile). */
+  readonly hostile?: boolean;
   /** The simulator's origin; log_url and raw_log_url point here. */
   readonly apiUrl: string;
 }
@@ -185,6 +187,39 @@ class SimDataset implements Dataset {
     }
     this.plantAnchors(drafts);
     this.chooseBigLogs();
+    if (options.hostile) this.makeHostile();
+  }
+
+  /**
+   * Hostile data, applied to the dataset itself so the oracle sees what the server serves:
+   * unknown states and job types, null names, `pull_request` `{}` or `{id: null}`, mistyped and
+   * unknown fields, and builds without jobs (served as `jobs: null` or with no `jobs` key).
+   * The oldest build is left alone and the newest keeps its jobs, so the filters still have
+   * something to find.
+   */
+  private makeHostile(): void {
+    type Loose = Record<string, unknown>;
+    this.builds.forEach((build, index) => {
+      const rng = new Rng(mixSeed(this.options.seed, 77, index));
+      const b = build as unknown as Loose;
+      if (rng.chance(0.1)) b.state = 'frobnicated';
+      if (rng.chance(0.1)) b.message = rng.int(1, 99_999);
+      if (rng.chance(0.1)) b.unexpected_field = { nested: [1, { deep: null }], at: rng.hex(8) };
+      if (build.pull_request && 'id' in build.pull_request && rng.chance(0.08)) b.pull_request = rng.chance(0.5) ? {} : { id: null, base: null, repository: null };
+      if (index > 0 && rng.chance(0.05)) {
+        b.jobs = [];
+        return;
+      }
+      for (const job of build.jobs) {
+        const j = job as unknown as Loose;
+        if (job.type === 'script' && rng.chance(0.05)) j.name = null;
+        else if (job.type === 'script' && rng.chance(0.03)) j.name = 404;
+        if (rng.chance(0.08)) j.state = 'quantum_superposition';
+        if (rng.chance(0.03)) j.type = 'pipeline_v9';
+        if (rng.chance(0.05)) j.exit_status = 'one';
+        if (rng.chance(0.05)) j.agent = 'not-an-object';
+      }
+    });
   }
 
   private apiBuildUrl(n: number): string {
@@ -405,7 +440,7 @@ class SimDataset implements Dataset {
     for (const job of preferred.slice(0, count)) {
       const spec = this.specs.get(job.id) as LogSpec;
       const flakes: FlakeKind[] = spec.flakes.includes('kvConnector') ? [...spec.flakes] : [...spec.flakes, 'kvConnector'];
-      this.specs.set(job.id, { ...spec, kind: 'big', bigBytes: bytes, flakes });
+      this.specs.set(job.id, { ...spec, kind: 'big', bigBytes: bytes, flakes, singleLine: this.options.bigLogs.singleLine === true });
     }
   }
 

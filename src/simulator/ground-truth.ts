@@ -59,13 +59,19 @@ function selectBuilds(dataset: Dataset, query: GroundTruthQuery): { scanned: rea
   return { scanned, kept };
 }
 
+/** The job's label: `name`, else `label`; a value that is not text (hostile data) is no label. */
+function label(job: SimJob): string {
+  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  return text(job.name) ?? text(job.label) ?? '';
+}
+
 function selectJobs(build: SimBuild, query: GroundTruthQuery): SimJob[] {
   const step = query.step.toLowerCase();
   return build.jobs.filter(
     (j) =>
       j.type === 'script' &&
       !!j.started_at &&
-      (j.name ?? j.label ?? '').toLowerCase().includes(step) &&
+      label(j).toLowerCase().includes(step) &&
       (!query.jobStates || query.jobStates.includes(j.state ?? '')),
   );
 }
@@ -95,7 +101,7 @@ export function expectedMatches(dataset: Dataset, query: GroundTruthQuery): Expe
         const hit = first[i];
         if (!hit) return;
         out.push({
-          build_number: build.number, branch: build.branch, state: build.state, step_label: job.name ?? job.label ?? '',
+          build_number: build.number, branch: build.branch, state: build.state, step_label: label(job),
           pattern, web_url: build.web_url, job_id: job.id, job_url: job.web_url ?? '', job_state: job.state ?? '',
           line: hit.line, count: counts[i] as number, retried: job.retried === true, pull_request: pullRequestId(build),
           created_at: build.created_at, line_text: hit.text,

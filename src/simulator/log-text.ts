@@ -26,6 +26,8 @@ export interface LogSpec {
   /** Plant a few lines with invalid UTF-8 and NUL bytes. */
   readonly oddBytes: boolean;
   readonly bigBytes: number;
+  /** A big log whose filler is one line without a break (see LONG_LINE_SIGNATURE). */
+  readonly singleLine?: boolean;
 }
 
 /** A log rendered in memory: small logs only (big logs render head and tail this way). */
@@ -424,6 +426,36 @@ export function layoutBigLog(spec: LogSpec): Layout {
 }
 
 /** The bytes of [start, end) of a big log, in chunks of at most one block. */
+/**
+ * Planted once in the middle of a single-line filler, so a scanner that cuts a long line into
+ * pieces must still find what sits inside it.
+ */
+export const LONG_LINE_SIGNATURE = SIGNATURES.connectionReset;
+
+let longTemplate: Buffer | null = null;
+
+/** One block of a long line: minified-bundle-like ASCII, no line break, no escape. */
+function longLineTemplate(): Buffer {
+  if (longTemplate) return longTemplate;
+  let text = '';
+  for (let i = 0; text.length < BLOCK_BYTES; i++) text += `{"k":${i % 997},"v":"${(i * 7919).toString(36)}"},`;
+  longTemplate = Buffer.from(text.slice(0, BLOCK_BYTES), 'latin1');
+  return longTemplate;
+}
+
+/** Block `b` of a single-line filler: a marker opens it, the signature sits mid-way, CRLF ends it. */
+function renderLongLineBlock(layout: Layout, b: number): Buffer {
+  const buf = Buffer.from(longLineTemplate());
+  if (b === 0) buf.write(`${ESC}_bk;t=${layout.headEndMs}\x07`, 0, 'latin1');
+  if (b === Math.floor(layout.blocks / 2)) buf.write(LONG_LINE_SIGNATURE, 1000, 'latin1');
+  if (b === layout.blocks - 1) buf.write('\r\n', BLOCK_BYTES - 2, 'latin1');
+  return buf;
+}
+
+function renderFiller(spec: LogSpec, layout: Layout, b: number): Buffer {
+  return spec.singleLine ? renderLongLineBlock(layout, b) : renderBlock(spec, layout.headEndMs, b);
+}
+
 export function* bigLogChunks(spec: LogSpec, layout: Layout, start: number, end: number): Generator<Buffer> {
   const headLen = layout.head.bytes.length;
   const bodyEnd = headLen + layout.blocks * BLOCK_BYTES;
@@ -432,7 +464,7 @@ export function* bigLogChunks(spec: LogSpec, layout: Layout, start: number, end:
   for (let b = first; b < layout.blocks; b++) {
     const from = headLen + b * BLOCK_BYTES;
     if (from >= end) return;
-    const bytes = renderBlock(spec, layout.headEndMs, b);
+    const bytes = renderFiller(spec, layout, b);
     yield bytes.subarray(Math.max(0, start - from), Math.min(BLOCK_BYTES, end - from));
   }
   if (end > bodyEnd) yield layout.tail.bytes.subarray(Math.max(0, start - bodyEnd), end - bodyEnd);
@@ -440,6 +472,19 @@ export function* bigLogChunks(spec: LogSpec, layout: Layout, start: number, end:
 
 export function* bigLogCleanLines(spec: LogSpec, layout: Layout): Generator<string> {
   yield* layout.head.clean;
+  if (spec.singleLine && layout.blocks > 0) {
+    // The one long line, built whole: only the oracle asks for it (hundreds of MB as a string).
+    const parts: string[] = [];
+    for (let b = 0; b < layout.blocks; b++) {
+      let text = renderLongLineBlock(layout, b).toString('latin1');
+      if (b === 0) text = text.replace(/^\x1b_bk;t=\d+\x07/, '');
+      if (b === layout.blocks - 1) text = text.slice(0, -2);
+      parts.push(text);
+    }
+    yield parts.join('');
+    yield* layout.tail.clean;
+    return;
+  }
   const { fields } = blockTemplate();
   for (let b = 0; b < layout.blocks; b++) {
     const bytes = renderBlock(spec, layout.headEndMs, b);

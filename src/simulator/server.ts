@@ -1,6 +1,7 @@
 // A loopback HTTP server that answers like Buildkite's REST API v2 (shared/buildkite-api.md),
 // serving a generated dataset, with switches for the misbehaviour a real client meets: latency,
-// bandwidth, rate limits, 5xx from a proxy, connections cut mid-body, 429 bursts, gzip, redirects.
+// bandwidth, rate limits, 5xx from a proxy, connections cut or stalled mid-body, 429 bursts, gzip,
+// redirects, scripted failures and hostile API data.
 
 import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,8 +25,18 @@ export interface SimulatorOptions {
   jobsPerBuild?: [number, number];
   /** Lines per ordinary log. Default [40, 400]. */
   logLines?: [number, number];
-  /** `count` script jobs (newest "V1 Test others" first) get logs of about `bytes`, streamed. */
-  bigLogs?: { count: number; bytes: number };
+  /**
+   * `count` script jobs (newest "V1 Test others" first) get logs of about `bytes`, streamed.
+   * With `singleLine`, the filler between head and tail is one line without a break (a
+   * minified bundle dumped to the log), with a planted signature in its middle.
+   */
+  bigLogs?: { count: number; bytes: number; singleLine?: boolean };
+  /**
+   * Mutates some builds and jobs the way a changing API or a proxy might: unknown build and job
+   * states and job types, null names, `pull_request: {}` and `{id: null}`, mistyped and unknown
+   * fields, builds without a `jobs` array (or with `jobs: null`). The ground truth sees the same.
+   */
+  hostile?: boolean;
   /** Delay before each response head: fixed, or uniform in [min, max]. */
   latencyMs?: number | [number, number];
   /** Bytes per second for each log body (0 or unset: unlimited). */
@@ -50,16 +61,40 @@ export interface Faults {
   error5xxRate: number;
   /** Fraction of log downloads whose connection is destroyed after part of the body. */
   cutRate: number;
-  /** Every N-th request (0 = off) starts a burst of `burstLength` 429s. */
+  /**
+   * Every N-th request (0 = off) starts a burst of `burstLength` 429s with reset 1. A burst
+   * ends early when its second is over, so a client that waits for the reset it was told is
+   * not refused again.
+   */
   burst429: number;
-  /** How many consecutive requests a 429 burst answers. Default 3. */
+  /** How many consecutive requests a 429 burst answers at most. Default 3. */
   burstLength: number;
   /** Fraction of requests delayed an extra `slowMs`. */
   slowRate: number;
   slowMs: number;
   /** Fraction of text-log requests answered with the JSON log shape (a misbehaving proxy). */
   jsonLogRate: number;
+  /** Fraction of log bodies that stop sending for `stallMs` partway (the connection stays open). */
+  stallRate: number;
+  stallMs: number;
+  /**
+   * Fraction of jobs whose log always answers 503, chosen by job id, so every retry fails too.
+   * `sim.brokenLog(jobId)` tells which.
+   */
+  failLogRate: number;
+  /** 5xx JSON bodies echo the request's Authorization header, as a debugging proxy might. */
+  echoAuth: boolean;
 }
+
+/** Request kinds `failNext` can target; `redirect` is the log host redirects lead to. */
+export type RequestKind = 'token' | 'list' | 'log' | 'redirect' | 'any';
+
+/**
+ * How `failNext` answers: an HTTP status (502 as a proxy's HTML page, others as JSON),
+ * `reset` (the connection is destroyed before any response) or `hang` (no response until the
+ * client gives up).
+ */
+export type FailureMode = number | 'reset' | 'hang';
 
 export interface SimulatorStats {
   readonly requests: number;
@@ -74,9 +109,13 @@ export interface SimulatorStats {
   readonly status429: number;
   readonly status5xx: number;
   readonly cuts: number;
+  /** Log bodies that stalled (`stallRate`). */
+  readonly stalls: number;
+  /** Requests answered by `failNext`. */
+  readonly scripted: number;
   /** Body bytes written (after gzip), both hosts. */
   readonly bytesSent: number;
-  /** Requests that reached the redirect host carrying an Authorization header. */
+  /** Requests that reached the redirect host carrying an Authorization header or a token anywhere. */
   readonly redirectAuthLeaks: number;
   readonly byStatus: Readonly<Record<number, number>>;
   readonly inFlight: number;
@@ -95,6 +134,13 @@ export interface Simulator {
   /** The redirect host's origin when `redirectLogs` is on. */
   readonly redirectUrl: string | null;
   setFaults(faults: Partial<Faults>): void;
+  /**
+   * Answers the next `times` requests of `kind` with `mode`, then behaves again; with `after`,
+   * that many requests of the kind are answered normally first.
+   */
+  failNext(kind: RequestKind, times: number, mode: FailureMode, after?: number): void;
+  /** True when `failLogRate` makes this job's log always fail. */
+  brokenLog(jobId: string): boolean;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -102,7 +148,10 @@ export interface Simulator {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type MutableStats = Omit<Mutable<SimulatorStats>, 'byStatus'> & { byStatus: Record<number, number> };
 
-const NO_FAULTS: Faults = { error5xxRate: 0, cutRate: 0, burst429: 0, burstLength: 3, slowRate: 0, slowMs: 0, jsonLogRate: 0 };
+const NO_FAULTS: Faults = {
+  error5xxRate: 0, cutRate: 0, burst429: 0, burstLength: 3, slowRate: 0, slowMs: 0, jsonLogRate: 0,
+  stallRate: 0, stallMs: 0, failLogRate: 0, echoAuth: false,
+};
 
 const MESSAGES = {
   unauthenticated: 'Authentication required. Please supply a valid API Access Token: https://buildkite.com/docs/apis/rest-api#authentication',
@@ -119,13 +168,19 @@ const MESSAGES = {
   notFound: 'Not Found',
 };
 
+/** Bodies of statuses answered on purpose (faults and `failNext`). */
+const MESSAGES_BY_STATUS: Record<number, string> = {
+  400: 'Bad Request', 401: MESSAGES.unauthenticated, 403: "Your access token doesn't have the read_builds scope",
+  404: MESSAGES.notFound, 408: 'Request Timeout', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
 const PROXY_502 =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n';
 
 function emptyStats(): MutableStats {
   return {
     requests: 0, listRequests: 0, buildRequests: 0, jobsRequests: 0, logRequests: 0, tokenRequests: 0, redirectRequests: 0,
-    status429: 0, status5xx: 0, cuts: 0, bytesSent: 0, redirectAuthLeaks: 0, byStatus: {}, inFlight: 0, maxInFlight: 0,
+    status429: 0, status5xx: 0, cuts: 0, stalls: 0, scripted: 0, bytesSent: 0, redirectAuthLeaks: 0, byStatus: {}, inFlight: 0, maxInFlight: 0,
   };
 }
 
@@ -141,6 +196,20 @@ function listen(server: Server, port: number): Promise<number> {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sleeps, waking early when the response goes away (a client that gave up). */
+function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.on('close', done);
+  });
+}
 
 /** Waits until a writable drains or the response goes away. */
 function drained(out: Writable, res: ServerResponse): Promise<void> {
@@ -202,6 +271,8 @@ class SimulatorServer implements Simulator {
   private readonly signingKey: string;
   private burstCount = 0;
   private burstLeft = 0;
+  private burstEndsAt = 0;
+  private scripted: { kind: RequestKind; skip: number; left: number; mode: FailureMode }[] = [];
 
   constructor(private readonly options: SimulatorOptions) {
     const seed = options.seed ?? 1;
@@ -233,13 +304,25 @@ class SimulatorServer implements Simulator {
     this.dataset = generateDataset({
       seed: o.seed ?? 1, org: o.org ?? 'vllm', pipeline: o.pipeline ?? 'ci', builds: o.builds ?? 300,
       jobsPerBuild: o.jobsPerBuild ?? [6, 14], logLines: o.logLines ?? [40, 400], bigLogs: o.bigLogs ?? { count: 0, bytes: 0 },
-      apiUrl: this.url,
+      hostile: o.hostile === true, apiUrl: this.url,
     });
   }
 
   setFaults(faults: Partial<Faults>): void {
     this.faults = { ...this.faults, ...faults };
     if (this.faults.burst429 === 0) this.burstLeft = 0;
+  }
+
+  failNext(kind: RequestKind, times: number, mode: FailureMode, after = 0): void {
+    if (times > 0) this.scripted.push({ kind, skip: after, left: times, mode });
+  }
+
+  brokenLog(jobId: string): boolean {
+    const rate = this.faults.failLogRate;
+    if (rate <= 0) return false;
+    // A hash of the job id: the same jobs fail on every request, whatever the request order.
+    const h = createHash('sha256').update(`${this.options.seed ?? 1}:${jobId}`).digest().readUInt32BE(0);
+    return h / 0x1_0000_0000 < rate;
   }
 
   resetStats(): void {
@@ -319,20 +402,66 @@ class SimulatorServer implements Simulator {
       const reset = window.resetSeconds(now);
       return reply(429, { message: rateLimitMessage(reset), scope, limit: window.limit, current: window.current(now), reset });
     }
-    if (this.faults.burst429 > 0 && ++this.burstCount % this.faults.burst429 === 0) this.burstLeft = this.faults.burstLength;
+    if (this.faults.burst429 > 0 && ++this.burstCount % this.faults.burst429 === 0) {
+      this.burstLeft = this.faults.burstLength;
+      this.burstEndsAt = now + 1000;
+    }
+    if (this.burstLeft > 0 && now >= this.burstEndsAt) this.burstLeft = 0;
     if (this.burstLeft > 0) {
       this.burstLeft--;
       const limit = this.userWindow.limit;
       const burstHeaders = { 'RateLimit-User-Remaining': '0', 'RateLimit-User-Reset': '1', 'RateLimit-User-Warning': rateLimitMessage(1) };
       return reply(429, { message: rateLimitMessage(1), scope: 'rest_user', limit, current: limit + this.faults.burstLength - this.burstLeft, reset: 1 }, burstHeaders);
     }
+    const scripted = this.takeScripted(this.kindOf(url));
+    if (scripted !== null) {
+      this.stats.scripted++;
+      return this.fail(req, res, scripted, reply);
+    }
     if (this.faults.error5xxRate > 0 && this.faultRng.chance(this.faults.error5xxRate)) {
-      const status = this.faultRng.pick([500, 502, 503]);
-      // A proxy in front of the API answers 502 with its own HTML page and none of the API's headers.
-      if (status === 502) return this.send(req, res, 502, PROXY_502, { 'Content-Type': 'text/html' });
-      return reply(status, { message: status === 500 ? 'Internal Server Error' : 'Service Unavailable' });
+      return this.fail(req, res, this.faultRng.pick([500, 502, 503]), reply);
     }
     await this.route(req, res, url, scopes, limits, reply);
+  }
+
+  /** The kind of an API request, for `failNext`. */
+  private kindOf(url: URL): RequestKind {
+    const seg = url.pathname.split('/').filter(Boolean);
+    if (seg[1] === 'access-token') return 'token';
+    if (seg.length === 6 && seg[5] === 'builds') return 'list';
+    if (seg.length === 10 && seg[7] === 'jobs') return 'log';
+    return 'any';
+  }
+
+  private takeScripted(kind: RequestKind): FailureMode | null {
+    const entry = this.scripted.find((e) => e.left > 0 && (e.kind === kind || (e.kind === 'any' && kind !== 'redirect')));
+    if (!entry) return null;
+    if (entry.skip > 0) {
+      entry.skip--;
+      return null;
+    }
+    entry.left--;
+    this.scripted = this.scripted.filter((e) => e.left > 0);
+    return entry.mode;
+  }
+
+  /** Answers a failure: a status (502 as a proxy's HTML page), a reset connection or a hang. */
+  private async fail(req: IncomingMessage, res: ServerResponse, mode: FailureMode, reply: (status: number, body: unknown) => void): Promise<void> {
+    if (mode === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (mode === 'hang') {
+      // No response until the client gives up (or a minute passes).
+      await sleepUnlessClosed(60_000, res);
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    // A proxy in front of the API answers 502 with its own HTML page and none of the API's headers.
+    if (mode === 502) return this.send(req, res, 502, PROXY_502, { 'Content-Type': 'text/html' });
+    const message = MESSAGES_BY_STATUS[mode] ?? 'Error';
+    const echo = this.faults.echoAuth && mode >= 500 ? ` (request had Authorization: ${req.headers.authorization ?? 'none'})` : '';
+    return reply(mode, { message: `${message}${echo}` });
   }
 
   private async route(
@@ -374,7 +503,15 @@ class SimulatorServer implements Simulator {
 
   /** Retried attempts are hidden unless include_retried_jobs=true (the list and one-build endpoints). */
   private viewBuild(build: SimBuild, includeRetried: boolean): SimBuild {
-    return includeRetried ? build : { ...build, jobs: build.jobs.filter((j) => !j.retried) };
+    const view = includeRetried ? build : { ...build, jobs: build.jobs.filter((j) => !j.retried) };
+    if (this.options.hostile && build.jobs.length === 0) {
+      // Hostile data: a build whose jobs are absent, as `jobs: null` or no key at all.
+      const rest: Record<string, unknown> = { ...view };
+      if (build.number % 2 === 0) rest.jobs = null;
+      else delete rest.jobs;
+      return rest as unknown as SimBuild;
+    }
+    return view;
   }
 
   private listBuilds(url: URL, reply: (status: number, body: unknown, extra?: Record<string, string>) => void): void {
@@ -444,6 +581,7 @@ class SimulatorServer implements Simulator {
   ): Promise<void> {
     const found = this.dataset.findJob(jobId);
     if (!found || found.build !== build || !this.dataset.logExists(jobId)) return reply(404, { message: MESSAGES.noJob });
+    if (this.brokenLog(jobId)) return this.fail(req, res, 503, reply);
     // `/log` answers JSON unless asked for text; `log.txt` is always text.
     let text = isTxt || /text\/plain/i.test(req.headers.accept ?? '');
     if (text && this.faults.jsonLogRate > 0 && this.faultRng.chance(this.faults.jsonLogRate)) text = false;
@@ -463,12 +601,19 @@ class SimulatorServer implements Simulator {
   /** The redirect host stands for object storage: presigned URLs, its own origin and errors. */
   private async handleRedirect(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.redirectRequests++;
-    if (req.headers.authorization !== undefined) this.stats.redirectAuthLeaks++;
+    const seen = `${req.url ?? ''}\n${JSON.stringify(req.headers)}`;
+    if (req.headers.authorization !== undefined || Object.values(this.tokens).some((t) => seen.includes(t))) this.stats.redirectAuthLeaks++;
     await this.delay();
     const url = new URL(req.url ?? '/', this.redirectUrl ?? 'http://127.0.0.1');
     const m = /^\/logs\/([^/]+)\.txt$/.exec(url.pathname);
     const xml = (status: number, code: string): void =>
       this.send(req, res, status, `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code></Error>`, { 'Content-Type': 'application/xml' });
+    const scripted = this.takeScripted('redirect');
+    if (scripted !== null) {
+      this.stats.scripted++;
+      if (typeof scripted === 'number') return xml(scripted, scripted === 403 ? 'AccessDenied' : scripted === 404 ? 'NoSuchKey' : 'InternalError');
+      return this.fail(req, res, scripted, () => undefined);
+    }
     if (!m || !this.dataset.logExists(m[1] as string)) return xml(404, 'NoSuchKey');
     const expires = url.searchParams.get('Expires') ?? '';
     if (url.searchParams.get('Signature') !== this.sign(m[1] as string, expires)) return xml(403, 'AccessDenied');
@@ -481,6 +626,11 @@ class SimulatorServer implements Simulator {
 
   private cutPoint(length: number): number | null {
     if (length < 2 || this.faults.cutRate <= 0 || !this.faultRng.chance(this.faults.cutRate)) return null;
+    return Math.max(1, Math.floor(length * (0.1 + 0.8 * this.faultRng.next())));
+  }
+
+  private stallPoint(length: number): number | null {
+    if (length < 2 || this.faults.stallRate <= 0 || !this.faultRng.chance(this.faults.stallRate)) return null;
     return Math.max(1, Math.floor(length * (0.1 + 0.8 * this.faultRng.next())));
   }
 
@@ -500,7 +650,7 @@ class SimulatorServer implements Simulator {
       res.end();
       return;
     }
-    await this.pump(res, this.dataset.logChunks(jobId, start, end), gzip, this.cutPoint(end - start));
+    await this.pump(res, this.dataset.logChunks(jobId, start, end), gzip, this.cutPoint(end - start), this.stallPoint(end - start));
   }
 
   private async serveJsonLog(req: IncomingMessage, res: ServerResponse, logUrl: string, jobId: string, base: Record<string, string>): Promise<void> {
@@ -521,11 +671,14 @@ class SimulatorServer implements Simulator {
       for (const chunk of dataset.logChunks(jobId)) yield Buffer.from(JSON.stringify(decoder.decode(chunk, { stream: true })).slice(1, -1));
       yield Buffer.from(`${JSON.stringify(decoder.decode()).slice(1, -1)}","size":${size},"header_times":${JSON.stringify(dataset.headerTimes(jobId))}}`);
     }
-    await this.pump(res, body(), gzip, this.cutPoint(size));
+    await this.pump(res, body(), gzip, this.cutPoint(size), this.stallPoint(size));
   }
 
-  /** Writes chunks with backpressure, at `bandwidth` bytes/s, cutting the connection at `cutAt`. */
-  private async pump(res: ServerResponse, chunks: Iterable<Buffer>, gzip: boolean, cutAt: number | null): Promise<void> {
+  /**
+   * Writes chunks with backpressure, at `bandwidth` bytes/s, cutting the connection at `cutAt`
+   * and pausing for `stallMs` at `stallAt` (a cut wins over a stall).
+   */
+  private async pump(res: ServerResponse, chunks: Iterable<Buffer>, gzip: boolean, cutAt: number | null, stallAt: number | null = null): Promise<void> {
     const bandwidth = this.options.bandwidth ?? 0;
     const piece = bandwidth > 0 ? Math.min(65_536, Math.max(1024, Math.floor(bandwidth / 20))) : 65_536;
     const zip = gzip ? createGzip() : null;
@@ -534,13 +687,28 @@ class SimulatorServer implements Simulator {
       zip.pipe(res);
     }
     const out: Writable = zip ?? res;
-    const t0 = Date.now();
+    let t0 = Date.now();
     let sent = 0;
+    let stallPending = stallAt !== null && (cutAt === null || stallAt < cutAt);
     try {
       for (const chunk of chunks) {
         for (let off = 0; off < chunk.length; off += piece) {
           if (res.destroyed) return;
           let part = chunk.subarray(off, off + piece);
+          if (stallPending && sent + part.length >= (stallAt as number)) {
+            stallPending = false;
+            const before = part.subarray(0, (stallAt as number) - sent);
+            await new Promise<void>((resolve) => out.write(before, () => resolve()));
+            if (zip) await new Promise<void>((resolve) => zip.flush(() => resolve()));
+            if (!zip) this.stats.bytesSent += before.length;
+            sent += before.length;
+            part = part.subarray(before.length);
+            this.stats.stalls++;
+            const pausedAt = Date.now();
+            await sleepUnlessClosed(this.faults.stallMs, res);
+            if (res.destroyed) return;
+            t0 += Date.now() - pausedAt;
+          }
           const cut = cutAt !== null && sent + part.length >= cutAt;
           if (cut) part = part.subarray(0, (cutAt as number) - sent);
           if (!zip) this.stats.bytesSent += part.length;

@@ -1,0 +1,54 @@
+// Shared by the reliability tests: settings for an in-process scan against a simulator, fast
+// retries, and the comparison with the simulator's ground truth.
+
+import { expect } from 'vitest';
+import type { MatchRecord } from '../../src/core/types.ts';
+import type { RetryPolicy } from '../../src/buildkite/http.ts';
+import { parseSettings, type RawSettings, type Settings } from '../../src/settings.ts';
+import { expectedMatches, type ExpectedMatch, type GroundTruthQuery, type Simulator } from '../../src/simulator/index.ts';
+
+/** Retries as the product does them, with millisecond delays and a wider budget so that
+ * fault rates of 20-30 % cannot exhaust it by chance. */
+export const FAST_RETRY: RetryPolicy = { retries: 8, rateLimitRetries: 8, baseDelayMs: 2, maxDelayMs: 32 };
+
+export interface Query {
+  readonly maxBuilds: number;
+  readonly branchRegex: string;
+  readonly step: string;
+  readonly patterns: readonly string[];
+  readonly regex: boolean;
+}
+
+/** Settings for `scan()` against `sim`, with the same query the oracle is asked. */
+export function settingsFor(sim: Simulator, query: Query, extra: RawSettings = {}): Settings {
+  return parseSettings(
+    {
+      token: sim.token,
+      apiUrl: sim.url,
+      maxBuilds: String(query.maxBuilds),
+      branchRegex: query.branchRegex,
+      step: query.step,
+      patterns: query.patterns,
+      regex: query.regex ? 'true' : 'false',
+      ...extra,
+    },
+    () => {
+      throw new Error('no patterns file in these tests');
+    },
+  );
+}
+
+export function truth(sim: Simulator, query: Query): ExpectedMatch[] {
+  const q: GroundTruthQuery = { ...query };
+  return expectedMatches(sim.dataset, q);
+}
+
+/** The scanner's records equal the oracle's, field for field, the snippet taken from the line. */
+export function expectSameMatches(actual: readonly MatchRecord[], expected: readonly ExpectedMatch[]): void {
+  expect(actual.map(({ snippet: _s, ...rest }) => rest)).toEqual(expected.map(({ line_text: _l, ...rest }) => rest));
+  actual.forEach((m, i) => {
+    const line = expected[i]!.line_text.trim();
+    if (line.length <= 240) expect(m.snippet).toBe(line);
+    else expect(line.includes(m.snippet.replace(/^…|…$/g, ''))).toBe(true);
+  });
+}
