@@ -246,19 +246,19 @@ describe('logs that cannot be fetched after retries (bundled CLI)', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`\nCould not fetch ${broken.length} logs:\n`);
     expect(human.stdout).toMatch(/\n- #\d+ .+ \([0-9a-f-]{36}\): GET http:\/\/127\.0\.0\.1:\d+\/v2\/.+\/log\.txt answered 503: Service Unavailable\n/);
-    expect(human.stderr).toBe(`flake-checker: warning: ${broken.length} log(s) could not be fetched\n`);
+    expect(human.stderr).toBe(`flake-checker: warning: ${broken.length} logs could not be fetched\n`);
     // Each broken log was tried 1 + 4 times (the default budget), no more.
     expect(sim.stats.byStatus[503]).toBe(broken.length * 5);
 
     const json = await runCli(['--json', ...args], env);
     expect(json.code).toBe(0);
     expectSameMatches(JSON.parse(json.stdout) as MatchRecord[], expected);
-    expect(json.stderr.split('\n')[0]).toBe(`flake-checker: warning: ${broken.length} log(s) could not be fetched`);
+    expect(json.stderr.split('\n')[0]).toBe(`flake-checker: warning: ${broken.length} logs could not be fetched`);
     expect(json.stderr).toContain('answered 503');
 
     const strict = await runCli(['--strict', ...args], env);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toContain(`Could not fetch ${broken.length} logs:`);
-    expect(strict.stderr).toBe(`flake-checker: warning: ${broken.length} log(s) could not be fetched (--strict: failing)\n`);
+    expect(strict.stderr).toBe(`flake-checker: warning: ${broken.length} logs could not be fetched (--strict: failing)\n`);
   });
 });

@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseEnvFile } from './env-file.ts';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import { renderText } from '../report/render-text.ts';
+import { toPrintable } from '../core/clean-line.ts';
 import { DEFAULTS, LIMITS, parseSettings, UsageError, type RawSettings } from '../settings.ts';
 
 interface Flags {
@@ -121,34 +122,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   }
 
   const progress = process.stderr.isTTY ? new TtyProgress() : null;
-  let report;
+  // Everything below may carry server text: the token is scrubbed from whatever is printed.
+  const print = (stream: NodeJS.WriteStream, text: string) => stream.write(text.replaceAll(settings.token, '***'));
   try {
-    report = await scan(settings, {
+    const report = await scan(settings, {
       progress: progress ? (event) => progress.update(event) : undefined,
       userAgent: 'flake-checker-cli',
       http: retryOverridesFromEnv(env),
     });
+    progress?.clear();
+    print(process.stdout, flags.json ? `${JSON.stringify(report.matches, null, 2)}\n` : renderText(report, settings.patterns));
+    if (report.failures.length > 0) {
+      const n = report.failures.length;
+      print(process.stderr, `flake-checker: warning: ${n} log${n === 1 ? '' : 's'} could not be fetched${settings.strict ? ' (--strict: failing)' : ''}\n`);
+      if (flags.json) {
+        for (const f of report.failures.slice(0, 20)) print(process.stderr, `  #${f.build_number} ${toPrintable(f.job_id)}: ${toPrintable(f.reason)}\n`);
+      }
+      if (settings.strict) return 1;
+    }
+    return 0;
   } catch (error: unknown) {
     progress?.clear();
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`flake-checker: error: ${message.replaceAll(settings.token, '***')}\n`);
+    print(process.stderr, `flake-checker: error: ${toPrintable(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   }
-  progress?.clear();
-
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify(report.matches, null, 2)}\n`);
-  } else {
-    process.stdout.write(renderText(report, settings.patterns));
-  }
-  if (report.failures.length > 0) {
-    process.stderr.write(`flake-checker: warning: ${report.failures.length} log(s) could not be fetched${settings.strict ? ' (--strict: failing)' : ''}\n`);
-    if (flags.json) {
-      for (const f of report.failures.slice(0, 20)) process.stderr.write(`  #${f.build_number} ${f.job_id}: ${f.reason}\n`);
-    }
-    if (settings.strict) return 1;
-  }
-  return 0;
 }
 
 /** One self-overwriting status line on a terminal's stderr. */
