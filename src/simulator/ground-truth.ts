@@ -2,6 +2,7 @@
 // dataset directly (builds, jobs and clean lines known by construction) and shares no code with
 // the scanner, so a test comparing the two checks the scanner rather than restating it.
 
+import type { MatchRecord } from '../core/types.ts';
 import type { Dataset, SimBuild, SimJob } from './dataset.ts';
 
 export interface GroundTruthQuery {
@@ -18,24 +19,11 @@ export interface GroundTruthQuery {
   readonly jobStates?: readonly string[] | null;
 }
 
-/** A MatchRecord without `snippet`, plus the full clean line the snippet must come from. */
-export interface ExpectedMatch {
-  readonly build_number: number;
-  readonly branch: string;
-  readonly state: string;
-  readonly step_label: string;
-  readonly pattern: string;
-  readonly web_url: string;
-  readonly job_id: string;
-  readonly job_url: string;
-  readonly job_state: string;
-  readonly line: number;
-  readonly count: number;
-  readonly retried: boolean;
-  readonly pull_request: string | null;
-  readonly created_at: string;
-  readonly line_text: string;
-}
+/**
+ * A MatchRecord without `snippet` (the scanner derives it), plus the full clean line the
+ * snippet must come from. The oracle shares the record's type with the scanner, never its code.
+ */
+export type ExpectedMatch = Omit<MatchRecord, 'snippet'> & { readonly line_text: string };
 
 export interface ExpectedCounts {
   readonly builds_scanned: number;
