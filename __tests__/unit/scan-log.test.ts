@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cleanLines, stripEscapes, toPrintable } from '../../src/core/clean-line.ts';
 import { compilePatterns } from '../../src/core/patterns.ts';
-import { LogScanner, MAX_LINE_CHARS } from '../../src/core/scan-log.ts';
+import { LogScanner, MAX_LINE_BYTES, type PatternHit } from '../../src/core/scan-log.ts';
 import { makeSnippet, SNIPPET_MAX } from '../../src/core/snippet.ts';
 import { DEFAULT_PATTERNS } from '../../src/settings.ts';
 
@@ -82,15 +82,77 @@ describe('LogScanner', () => {
     expect(scan(Buffer.alloc(0), ['a'], false)).toEqual([null]);
   });
 
-  it('matches a line far longer than MAX_LINE_CHARS in bounded pieces, counted once', () => {
-    const long = 'x'.repeat(MAX_LINE_CHARS * 3) + 'NEEDLE' + 'y'.repeat(MAX_LINE_CHARS) + 'NEEDLE';
+  it('matches a line far longer than MAX_LINE_BYTES in bounded pieces, counted once', () => {
+    const long = 'x'.repeat(MAX_LINE_BYTES * 3) + 'NEEDLE' + 'y'.repeat(MAX_LINE_BYTES) + 'NEEDLE';
     const bytes = Buffer.from(`first\n${long}\nNEEDLE last\n`);
     const [hit] = scan(bytes, ['NEEDLE'], false, 65536);
     expect(hit).toMatchObject({ line: 2, count: 2 });
     expect(hit!.snippet.length).toBeLessThanOrEqual(SNIPPET_MAX);
     expect(hit!.snippet).toContain('NEEDLE');
   });
+  it('never splits a character when it cuts a long line into pieces', () => {
+    // 3-byte characters: MAX_LINE_BYTES is not a multiple of 3, so a naive cut would split one.
+    const long = '€'.repeat(MAX_LINE_BYTES) + 'NEEDLE' + '€'.repeat(10);
+    for (const size of [65536, 4096 + 1]) {
+      const [needle, broken] = scan(Buffer.from(`${long}\n`), ['€€NEEDLE€€', '\ufffd'], false, size);
+      expect(needle).toMatchObject({ line: 1, count: 1 });
+      expect(broken).toBeNull();
+    }
+  });
+
+  it('drops a byte-order mark at the start only, as TextDecoder does', () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(scan(Buffer.concat([bom, Buffer.from('^x\n')]), ['^\\^x'], true, 1)).toEqual([{ line: 1, count: 1, snippet: '^x' }]);
+    expect(scan(Buffer.concat([Buffer.from('a\n'), bom, Buffer.from('b\n')]), ['\ufeffb'], false)).toEqual([{ line: 2, count: 1, snippet: 'b' }]);
+  });
+
+  it('counts each line of a \\r\\n log once, empty lines and empty matches included', () => {
+    const bytes = Buffer.from('a\r\n\r\nb\rc\n\nd');
+    for (const size of [1, 2, 3, bytes.length]) {
+      expect(scan(bytes, ['x*'], true, size)).toEqual([{ line: 1, count: 6, snippet: 'a' }]);
+      expect(scan(bytes, ['^$'], true, size)).toEqual([{ line: 2, count: 2, snippet: '' }]);
+      expect(scan(bytes, ['^[bcd]$'], true, size)).toEqual([{ line: 3, count: 3, snippet: 'b' }]);
+    }
+  });
+
+  it('agrees with cleaning the whole text at once, for any chunking (random logs)', () => {
+    const tokens: (string | number[])[] = [
+      'get_num_new_matched_tokens 96', 'FAILED x.py::test_a', ' ', 'word', '\r\n', '\n', '\r', '\x1b_bk;t=1745322209921\x07',
+      '\x1b_bk;dt=12\x1b\\', '\x1b[31m', '\x1b[0m', '\x1b]1339;url=x\x07', '\x1b(B', 'é', '█', '😀', [0xff], [0xe2, 0x82], [0x80], '\u0000',
+    ];
+    const patterns = ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'é\\s*█', '\ufffd', '^$'];
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const parts: Buffer[] = [];
+      for (let i = random(60); i > 0; i--) {
+        const token = tokens[random(tokens.length)]!;
+        parts.push(typeof token === 'string' ? Buffer.from(token) : Buffer.from(token));
+      }
+      const bytes = Buffer.concat(parts);
+      const expected = reference(bytes, patterns);
+      for (const size of [1, 1 + random(16), bytes.length || 1]) expect(scan(bytes, patterns, true, size), `${JSON.stringify(bytes.toString("latin1"))} in pieces of ${size}`).toEqual(expected);
+    }
+  });
 });
+
+/** The scanner's contract, written the slow way: decode everything, clean, split, test each line. */
+function reference(bytes: Uint8Array, patterns: string[]): (PatternHit | null)[] {
+  const lines = cleanLines(new TextDecoder().decode(bytes));
+  return patterns.map((source) => {
+    const re = new RegExp(source);
+    let hit: PatternHit | null = null;
+    lines.forEach((line, i) => {
+      const m = re.exec(line);
+      if (!m) return;
+      hit = hit ? { ...hit, count: hit.count + 1 } : { line: i + 1, count: 1, snippet: makeSnippet(line, m.index, m.index + m[0].length) };
+    });
+    return hit;
+  });
+}
 
 describe('makeSnippet', () => {
   it('trims short lines and windows long ones around the match', () => {

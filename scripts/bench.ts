@@ -1,0 +1,315 @@
+// `npm run bench`: runs the bundled CLI (dist/cli/index.js, as a child process, the way a user
+// runs it) against the Buildkite simulator shaped like vllm/ci, and prints per scenario: wall
+// time, requests, bytes sent, 429s, peak RSS and scan throughput; then the scanner alone
+// against `grep -E` on the same text. Figures and the machine go to docs/benchmarks.md.
+//
+//   npm run bundle && npm run bench                 # every scenario (a few minutes on 2 cores)
+//   npm run bench -- --only tight,memory            # some of them
+//   npm run bench -- --cli path/to/index.js         # another build of the CLI
+//
+// Scenarios: default, sequential, cache, tight, cache-tight (one real minute), memory, scan.
+// BENCH_EXTRA_NODE_OPTIONS is appended to the child's NODE_OPTIONS (e.g. --cpu-prof).
+//
+// Not part of `npm test`: it measures time, and no test may depend on the clock.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LogScanner } from '../src/core/scan-log.ts';
+import { isFinished, matchesBranch, selectJobs } from '../src/core/select.ts';
+import { DEFAULT_PATTERNS, parseSettings } from '../src/settings.ts';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.ts';
+import type { BuildkiteBuild } from '../src/buildkite/types.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    cli: { type: 'string', default: 'dist/cli/index.js' },
+    'scan-mb': { type: 'string', default: '200' },
+  },
+});
+const CLI = resolve(args.cli);
+const RSS_HOOK = pathToFileURL(resolve('scripts/rss-hook.mjs')).href;
+const only = args.only ? new Set(args.only.split(',')) : null;
+const wanted = (name: string) => only === null || only.has(name);
+const MB = 1e6;
+
+if (!existsSync(CLI)) {
+  console.error(`${CLI} does not exist: run \`npm run bundle\` first`);
+  process.exit(2);
+}
+
+/** vllm/ci as docs/benchmarks.md describes it: ~1 MB logs, a few much larger, 100-150 ms, 10 MB/s. */
+const VLLM: SimulatorOptions = {
+  seed: 1,
+  builds: 300,
+  logLines: [5500, 8000],
+  bigLogs: { count: 2, bytes: 16 * 1024 * 1024 },
+  latencyMs: [100, 150],
+  bandwidth: 10 * 1024 * 1024,
+};
+
+/** Buildkite's default per-user limit, 50 a minute, time-compressed to 50 per 6 s (org: 200). */
+const TIGHT = { windowMs: 6000, userLimit: 50, orgLimit: 200 };
+
+interface Run {
+  readonly scenario: string;
+  readonly wallMs: number;
+  readonly requests: number;
+  readonly logRequests: number;
+  readonly listRequests: number;
+  readonly tokenRequests: number;
+  readonly bytesSent: number;
+  readonly status429: number;
+  readonly peakRssKb: number;
+  readonly scannedBytes: number;
+  readonly exitCode: number | null;
+  /** The report printed on stdout. */
+  readonly report: string;
+}
+
+/**
+ * The simulator renders an ordinary log at ~25 MB/s on the benchmark's own CPU, which real
+ * Buildkite does not take from us; on 2 cores that would throttle the CLI being measured. So
+ * the logs a scenario reads are rendered once before the clock starts and served from memory.
+ */
+function preRender(sim: Simulator, jobIds: readonly string[]): void {
+  const dataset = sim.dataset;
+  const memo = new Map<string, Buffer>();
+  for (const id of jobIds) {
+    if (!dataset.logExists(id) || dataset.logSize(id) > 64 * MB) continue; // big logs stream from fixed blocks
+    memo.set(id, Buffer.concat([...dataset.logChunks(id)]));
+  }
+  const logSize = dataset.logSize.bind(dataset);
+  const logChunks = dataset.logChunks.bind(dataset);
+  dataset.logSize = (id) => memo.get(id)?.length ?? logSize(id);
+  dataset.logChunks = function* (id, start = 0, end) {
+    const bytes = memo.get(id);
+    if (bytes) yield bytes.subarray(start, end ?? bytes.length);
+    else yield* logChunks(id, start, end);
+  };
+}
+
+/** The jobs the CLI will select with these flags, by the CLI's own selection code. */
+function selection(sim: Simulator, raw: { step?: string; jobStates?: string } = {}): { ids: string[]; unfinished: number; missing: number } {
+  const settings = parseSettings({ token: 'x', step: raw.step, jobStates: raw.jobStates }, () => Buffer.alloc(0));
+  const ids: string[] = [];
+  let unfinished = 0;
+  let missing = 0;
+  for (const build of sim.dataset.builds.slice(0, settings.maxBuilds)) {
+    if (!matchesBranch(build as unknown as BuildkiteBuild, settings.branchPattern)) continue;
+    for (const job of selectJobs(build as unknown as BuildkiteBuild, settings)) {
+      ids.push(job.id);
+      if (!sim.dataset.logExists(job.id)) missing++;
+      else if (!isFinished(job)) unfinished++;
+    }
+  }
+  return { ids, unfinished, missing };
+}
+
+/** Attempts that have ended: a back-test over history, every log cacheable. */
+const FINISHED_STATES = 'passed,failed,timed_out,canceled,broken';
+
+function logBytes(sim: Simulator, ids: readonly string[]): number {
+  return ids.reduce((sum, id) => sum + (sim.dataset.logExists(id) ? sim.dataset.logSize(id) : 0), 0);
+}
+
+async function runCli(scenario: string, sim: Simulator, cliArgs: readonly string[], scannedBytes: number): Promise<Run> {
+  sim.resetStats();
+  const rssFile = join(mkdtempSync(join(tmpdir(), 'flake-checker-rss-')), 'rss');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI, '--api-url', sim.url, ...cliArgs], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      BK_TOKEN: sim.token,
+      NODE_OPTIONS: `--import=${RSS_HOOK} ${process.env.BENCH_EXTRA_NODE_OPTIONS ?? ""}`,
+      FLAKE_CHECKER_RSS_FILE: rssFile,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exitCode = await new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+  const wallMs = performance.now() - t0;
+  const [peakText, rssMethod] = existsSync(rssFile) ? readFileSync(rssFile, 'utf8').split(' ') : ['NaN', 'none'];
+  const peakRssKb = Number(peakText);
+  rssMethods.add(rssMethod ?? 'none');
+  rmSync(join(rssFile, '..'), { recursive: true, force: true });
+  if (exitCode !== 0) process.stderr.write(`${scenario}: exit ${exitCode}\n${stderr}\n`);
+  const s = sim.stats;
+  return {
+    scenario, wallMs, requests: s.requests, logRequests: s.logRequests, listRequests: s.listRequests, tokenRequests: s.tokenRequests,
+    bytesSent: s.bytesSent, status429: s.status429, peakRssKb, scannedBytes, exitCode,
+    report: stdout,
+  };
+}
+
+const runs: Run[] = [];
+const notes: string[] = [];
+let floorMs: number | undefined;
+const rssMethods = new Set<string>();
+const record = (run: Run) => {
+  runs.push(run);
+  console.log(
+    `${run.scenario.padEnd(34)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${String(run.requests).padStart(4)} req ` +
+      `(${run.tokenRequests} token, ${run.listRequests} list, ${run.logRequests} log)  ${(run.bytesSent / MB).toFixed(1).padStart(6)} MB sent  ` +
+      `${run.status429} x 429  ${(run.peakRssKb / 1024).toFixed(0)} MiB RSS  ${(run.scannedBytes / MB / (run.wallMs / 1000)).toFixed(0)} MB/s`,
+  );
+};
+
+// 1-2. Default settings against --concurrency 1, generous limits (vLLM's org limit, user unbounded).
+if (wanted('default') || wanted('sequential') || wanted('cache')) {
+  const sim = await startSimulator(VLLM);
+  const { ids, unfinished, missing } = selection(sim);
+  preRender(sim, ids);
+  const bytes = logBytes(sim, ids);
+  console.log(
+    `vllm/ci shape: ${ids.length} jobs selected from 200 builds, ${(bytes / MB).toFixed(1)} MB of logs; ` +
+      `${unfinished} still running (never cached), ${missing} without a log (404)`,
+  );
+  if (wanted('default')) record(await runCli('default (concurrency 8)', sim, ['--no-cache'], bytes));
+  if (wanted('sequential')) record(await runCli('--concurrency 1', sim, ['--no-cache', '--concurrency', '1'], bytes));
+  if (wanted('cache')) {
+    const dir = mkdtempSync(join(tmpdir(), 'flake-checker-bench-cache-'));
+    record(await runCli('cache cold', sim, ['--cache-dir', dir], bytes));
+    record(await runCli('cache warm', sim, ['--cache-dir', dir], bytes));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await sim.close();
+}
+
+// 4b. The cache where it pays: under Buildkite's default per-user limit of 50 a minute, in real
+// time (a cold run needs two windows, so this takes a minute), finished attempts only.
+if (wanted('cache-tight')) {
+  const sim = await startSimulator({ ...VLLM, rateLimit: { windowMs: 60_000, userLimit: 50, orgLimit: 200 } });
+  const { ids, missing } = selection(sim, { jobStates: FINISHED_STATES });
+  console.log(`finished attempts: ${ids.length} jobs, ${missing} without a log (404 each run: absence is not cached)`);
+  preRender(sim, ids);
+  const bytes = logBytes(sim, ids);
+  const dir = mkdtempSync(join(tmpdir(), 'flake-checker-bench-cache-'));
+  const flags = ['--cache-dir', dir, '--job-states', FINISHED_STATES];
+  record(await runCli('cache cold, 50 / min, finished jobs', sim, flags, bytes));
+  record(await runCli('cache warm, 50 / min, finished jobs', sim, flags, bytes));
+  rmSync(dir, { recursive: true, force: true });
+  await sim.close();
+}
+
+// 3. A tight user limit: Buildkite's default 50 a minute, time-compressed to 50 per 6 s.
+if (wanted('tight')) {
+  const step = 'V1 Test';
+  for (const limited of [false, true]) {
+    const sim = await startSimulator({ ...VLLM, rateLimit: limited ? TIGHT : undefined });
+    const { ids } = selection(sim, { step });
+    preRender(sim, ids);
+    const run = await runCli(limited ? 'tight user limit (50 / 6 s)' : 'same selection, no limit', sim, ['--no-cache', '--step', step], logBytes(sim, ids));
+    record(run);
+    await sim.close();
+    if (!limited) {
+      // The floor: R requests at L per window W cannot finish before the last window opens,
+      // (ceil(R/L) - 1) * W after the first, and then need the time the last R_last requests
+      // take unthrottled (estimated as their share of the unthrottled run).
+      const r = run.requests;
+      const windows = Math.ceil(r / TIGHT.userLimit);
+      const last = r - (windows - 1) * TIGHT.userLimit;
+      const floor = (windows - 1) * TIGHT.windowMs + (run.wallMs * last) / r;
+      notes.push(`tight floor: R=${r}, L=${TIGHT.userLimit}, W=${TIGHT.windowMs} ms: (${windows} - 1) x ${TIGHT.windowMs} ms + ${last}/${r} x ${run.wallMs.toFixed(0)} ms = ${(floor / 1000).toFixed(2)} s`);
+      floorMs = floor;
+    }
+  }
+}
+
+// 4. Memory: one 400 MB log among the selection, served at full speed.
+if (wanted('memory')) {
+  const sim = await startSimulator({ ...VLLM, bigLogs: { count: 1, bytes: 400 * 1024 * 1024 }, bandwidth: 0 });
+  const { ids } = selection(sim);
+  preRender(sim, ids);
+  const dir = mkdtempSync(join(tmpdir(), 'flake-checker-bench-cache-'));
+  record(await runCli('400 MB log (no cache)', sim, ['--no-cache'], logBytes(sim, ids)));
+  record(await runCli('400 MB log (cache cold)', sim, ['--cache-dir', dir], logBytes(sim, ids)));
+  rmSync(dir, { recursive: true, force: true });
+  await sim.close();
+}
+
+// 5. The scanner alone against grep -E on the same realistic text (escapes, \r\n, pytest output).
+if (wanted('scan')) {
+  const dir = mkdtempSync(join(tmpdir(), 'flake-checker-bench-scan-'));
+  const file = join(dir, 'corpus.log');
+  const size = Number(args['scan-mb']) * MB;
+  const sim = await startSimulator({ seed: 7, builds: 120, logLines: [2000, 8000] });
+  const parts: Buffer[] = [];
+  let partBytes = 0;
+  for (const build of sim.dataset.builds) {
+    for (const job of build.jobs) {
+      if (partBytes > 40 * MB || !sim.dataset.logExists(job.id)) continue;
+      const bytes = Buffer.concat([...sim.dataset.logChunks(job.id)]);
+      parts.push(bytes);
+      partBytes += bytes.length;
+    }
+  }
+  await sim.close();
+  const out = createWriteStream(file);
+  for (let written = 0; written < size; ) {
+    for (const part of parts) {
+      if (written >= size) break;
+      if (!out.write(part)) await new Promise<void>((done) => out.once('drain', () => done()));
+      written += part.length;
+    }
+  }
+  await new Promise<void>((done) => out.end(() => done()));
+  const bytes = statSync(file).size;
+  const grepArgs = ['-E', '-c', ...DEFAULT_PATTERNS.flatMap((p) => ['-e', p]), file];
+  const timeGrep = (env: NodeJS.ProcessEnv) => {
+    spawnSync('grep', grepArgs, { env }); // warm the page cache
+    const best = [0, 1, 2].map(() => {
+      const t0 = performance.now();
+      spawnSync('grep', grepArgs, { env });
+      return performance.now() - t0;
+    });
+    return Math.min(...best);
+  };
+  const grepMs = timeGrep(process.env);
+  const grepCMs = timeGrep({ ...process.env, LC_ALL: 'C' });
+  const settings = parseSettings({ token: 'x' }, () => Buffer.alloc(0));
+  const scanTimes: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    const scanner = new LogScanner(settings.compiled);
+    for await (const chunk of createReadStream(file, { highWaterMark: 64 * 1024 })) scanner.push(chunk as Buffer);
+    scanner.end();
+    scanTimes.push(performance.now() - t0);
+  }
+  const rate = (ms: number) => (bytes / MB / (ms / 1000)).toFixed(0);
+  const scanMs = Math.min(...scanTimes);
+  notes.push(
+    `scan ${(bytes / MB).toFixed(0)} MB: LogScanner ${rate(scanMs)} MB/s (best of 4; all: ${scanTimes.map(rate).join(', ')}), ` +
+      `grep -E -c ${rate(grepMs)} MB/s (LANG=${process.env.LANG ?? ''}), ${rate(grepCMs)} MB/s (LC_ALL=C)`,
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const find = (name: string) => runs.find((r) => r.scenario.startsWith(name));
+const ratio = (a?: Run, b?: Run) => (a && b ? (b.wallMs / a.wallMs).toFixed(1) : 'n/a');
+console.log('\n| Scenario | Wall | Requests (token/list/log) | Bytes sent | 429s | Peak RSS | Scan MB/s |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const r of runs) {
+  console.log(
+    `| ${r.scenario} | ${(r.wallMs / 1000).toFixed(2)} s | ${r.requests} (${r.tokenRequests}/${r.listRequests}/${r.logRequests}) | ` +
+      `${(r.bytesSent / MB).toFixed(1)} MB | ${r.status429} | ${(r.peakRssKb / 1024).toFixed(0)} MiB | ${(r.scannedBytes / MB / (r.wallMs / 1000)).toFixed(0)} |`,
+  );
+}
+console.log('');
+const [eight, one] = [find('default'), find('--concurrency 1')];
+console.log(`default vs --concurrency 1: ${ratio(eight, one)}x${eight && one ? `, reports ${eight.report === one.report ? 'identical' : 'DIFFERENT'}` : ''}`);
+console.log(`warm vs cold cache: ${ratio(find('cache warm'), find('cache cold'))}x; under 50 / min: ${ratio(find('cache warm,'), find('cache cold,'))}x`);
+const tight = find('tight');
+if (tight && floorMs) console.log(`tight: ${(tight.wallMs / 1000).toFixed(2)} s against a floor of ${(floorMs / 1000).toFixed(2)} s (+${((tight.wallMs / floorMs - 1) * 100).toFixed(0)}%)`);
+for (const note of notes) console.log(note);
+console.log(`peak RSS from: ${[...rssMethods].join(', ')} (scripts/rss-hook.mjs)`);
+console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+for (const r of runs) if (r.exitCode !== 0) process.exitCode = 1;
