@@ -7,7 +7,8 @@
 //   npm run bench -- --only tight,memory            # some of them
 //   npm run bench -- --cli path/to/index.js         # another build of the CLI
 //
-// Scenarios: default, sequential, cache, tight, cache-tight (one real minute), memory, scan.
+// Scenarios: default, concurrency8, sequential, cache, tight, cache-tight (one real minute),
+// memory, scan.
 // BENCH_EXTRA_NODE_OPTIONS is appended to the child's NODE_OPTIONS (e.g. --cpu-prof).
 //
 // Not part of `npm test`: it measures time, and no test may depend on the clock.
@@ -164,7 +165,7 @@ const record = (run: Run) => {
 };
 
 // 1-2. Default settings against --concurrency 1, generous limits (vLLM's org limit, user unbounded).
-if (wanted('default') || wanted('sequential') || wanted('cache')) {
+if (wanted('default') || wanted('concurrency8') || wanted('sequential') || wanted('cache')) {
   const sim = await startSimulator(VLLM);
   const { ids, unfinished, missing } = selection(sim);
   preRender(sim, ids);
@@ -173,7 +174,8 @@ if (wanted('default') || wanted('sequential') || wanted('cache')) {
     `vllm/ci shape: ${ids.length} jobs selected from 200 builds, ${(bytes / MB).toFixed(1)} MB of logs; ` +
       `${unfinished} still running (never cached), ${missing} without a log (404)`,
   );
-  if (wanted('default')) record(await runCli('default (concurrency 8)', sim, ['--no-cache'], bytes));
+  if (wanted('default')) record(await runCli('default (concurrency 16)', sim, ['--no-cache'], bytes));
+  if (wanted('concurrency8')) record(await runCli('--concurrency 8', sim, ['--no-cache', '--concurrency', '8'], bytes));
   if (wanted('sequential')) record(await runCli('--concurrency 1', sim, ['--no-cache', '--concurrency', '1'], bytes));
   if (wanted('cache')) {
     const dir = mkdtempSync(join(tmpdir(), 'flake-checker-bench-cache-'));
@@ -305,6 +307,7 @@ for (const r of runs) {
 }
 console.log('');
 const [eight, one] = [find('default'), find('--concurrency 1')];
+console.log(`--concurrency 8 vs --concurrency 1: ${ratio(find('--concurrency 8'), one)}x`);
 console.log(`default vs --concurrency 1: ${ratio(eight, one)}x${eight && one ? `, reports ${eight.report === one.report ? 'identical' : 'DIFFERENT'}` : ''}`);
 console.log(`warm vs cold cache: ${ratio(find('cache warm'), find('cache cold'))}x; under 50 / min: ${ratio(find('cache warm,'), find('cache cold,'))}x`);
 const tight = find('tight');

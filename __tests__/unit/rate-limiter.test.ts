@@ -10,26 +10,61 @@ function virtualClock(): Clock & { slept: number[] } {
 }
 const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
 
+const window = (user: { limit: number; remaining: number; reset: number }) =>
+  headers({
+    'ratelimit-limit': '400', 'ratelimit-remaining': '399', 'ratelimit-reset': '60',
+    'ratelimit-user-limit': String(user.limit), 'ratelimit-user-remaining': String(user.remaining), 'ratelimit-user-reset': String(user.reset),
+  });
+
 describe('RateLimiter', () => {
   it('spends the user window, then waits for its reset instead of meeting a 429', async () => {
     const clock = virtualClock();
     const limiter = new RateLimiter(clock);
-    await limiter.acquire();
-    limiter.release(headers({ 'ratelimit-limit': '400', 'ratelimit-remaining': '399', 'ratelimit-reset': '60', 'ratelimit-user-limit': '3', 'ratelimit-user-remaining': '2', 'ratelimit-user-reset': '10' }));
-    await limiter.acquire();
-    limiter.release(null);
-    await limiter.acquire();
-    limiter.release(null);
+    limiter.release(await limiter.acquire(), window({ limit: 3, remaining: 2, reset: 10 }));
+    limiter.release(await limiter.acquire(), null);
+    limiter.release(await limiter.acquire(), null);
     expect(clock.slept).toEqual([]);
     await limiter.acquire(); // the user window is spent: wait 10 s for its reset
     expect(clock.slept).toEqual([10_000]);
   });
 
-  it('after a 429 waits for the reset the exceeded scope names', async () => {
+  it('does not count requests in flight twice: a window is used to its limit', async () => {
     const clock = virtualClock();
     const limiter = new RateLimiter(clock);
-    const wait = limiter.exhausted('user', 42);
-    expect(wait).toBe(42_000);
+    // Learn the window, with a 100 ms round trip.
+    const first = await limiter.acquire();
+    await clock.sleep(100);
+    limiter.release(first, window({ limit: 50, remaining: 49, reset: 60 }));
+    clock.slept.length = 0;
+    // 16 in flight, all sent more than a round trip before the first answer: the server has
+    // counted them all when it says 33 remain, so 33 more may go without waiting.
+    const tickets = await Promise.all(Array.from({ length: 16 }, () => limiter.acquire()));
+    await clock.sleep(150);
+    limiter.release(tickets[0]!, window({ limit: 50, remaining: 33, reset: 60 }));
+    for (let i = 0; i < 33; i++) await limiter.acquire();
+    expect(clock.slept).toEqual([150]);
+    await limiter.acquire();
+    expect(clock.slept[1]).toBeGreaterThan(59_000);
+  });
+
+  it('ignores a late answer from the previous window', async () => {
+    const clock = virtualClock();
+    const limiter = new RateLimiter(clock);
+    limiter.release(await limiter.acquire(), window({ limit: 2, remaining: 1, reset: 5 }));
+    const old = await limiter.acquire(); // the last request of the window, answered late
+    await limiter.acquire(); // waits 5 s: the window reopens
+    expect(clock.slept).toEqual([5_000]);
+    limiter.release(old, window({ limit: 2, remaining: 0, reset: 1 }));
+    await limiter.acquire(); // still budget in the new window: no wait for the stale "0 left"
+    expect(clock.slept).toEqual([5_000]);
+  });
+
+  it('after a 429 waits for the reset the exceeded scope names, whatever later answers say', async () => {
+    const clock = virtualClock();
+    const limiter = new RateLimiter(clock);
+    const ticket = await limiter.acquire();
+    expect(limiter.exhausted('user', 42)).toBe(42_000);
+    limiter.release(ticket, window({ limit: 50, remaining: 10, reset: 59 }));
     await limiter.acquire();
     expect(clock.slept).toEqual([42_000]);
   });
@@ -37,10 +72,7 @@ describe('RateLimiter', () => {
   it('does nothing without headers', async () => {
     const clock = virtualClock();
     const limiter = new RateLimiter(clock);
-    for (let i = 0; i < 100; i++) {
-      await limiter.acquire();
-      limiter.release(headers({}));
-    }
+    for (let i = 0; i < 100; i++) limiter.release(await limiter.acquire(), headers({}));
     expect(clock.slept).toEqual([]);
   });
 });

@@ -27,7 +27,7 @@ const usage = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') =>
 describe('parseSettings', () => {
   it('applies the spec defaults, with the example patterns as regexes', () => {
     const s = parse({});
-    expect(s).toMatchObject({ org: 'vllm', pipeline: 'ci', branchRegex: '^pull/|^pr/', step: 'v1 Test others', maxBuilds: 200, regex: true, apiUrl: 'https://api.buildkite.com', concurrency: 8, jobStates: null, cacheDir: null, strict: false });
+    expect(s).toMatchObject({ org: 'vllm', pipeline: 'ci', branchRegex: '^pull/|^pr/', step: 'v1 Test others', maxBuilds: 200, regex: true, apiUrl: 'https://api.buildkite.com', concurrency: 16, jobStates: null, cacheDir: null, strict: false });
     expect(s.patterns).toEqual(DEFAULT_PATTERNS);
     expect(s.compiled.map((p) => p.isRegex)).toEqual([true, true, true]);
   });

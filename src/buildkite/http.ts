@@ -175,14 +175,14 @@ export class BuildkiteHttp {
 
       // Only requests to Buildkite count against its rate limits; a redirect target (object
       // storage) does not.
-      if (onApi) await this.limiter.acquire();
+      const ticket = onApi ? await this.limiter.acquire() : null;
       if (timeoutMs !== null) signal ??= AbortSignal.timeout(timeoutMs);
       this.stats.requests++;
       let res: Dispatcher.ResponseData;
       try {
         res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal });
       } catch (error: unknown) {
-        if (onApi) this.limiter.release(null);
+        if (ticket) this.limiter.release(ticket, null);
         throw this.error(`GET ${url} failed: ${describeNetworkError(error)}`, {
           status: null, method: 'GET', url, retryable: true, cause: error,
         });
@@ -191,7 +191,7 @@ export class BuildkiteHttp {
         const value = res.headers[name];
         return Array.isArray(value) ? (value[0] ?? null) : (value ?? null);
       };
-      if (onApi) this.limiter.release(header);
+      if (ticket) this.limiter.release(ticket, header);
 
       const status = res.statusCode;
       const location = header('location');

@@ -14,10 +14,19 @@ export type HeaderLookup = (name: string) => string | null;
 
 interface Window {
   limit: number;
-  /** Requests we may still send in this window, our own in-flight ones already deducted. */
+  /** Requests we may still send in this window. */
   budget: number;
-  /** When the window resets (ms since epoch). */
+  /** When the window resets (ms since epoch); +Infinity once passed, until a response says. */
   resetAt: number;
+  /** When we last saw this window open: answers to requests sent before it are stale. */
+  openedAt: number;
+  /** After a 429, nothing reopens the window before this time. */
+  heldUntil: number;
+}
+
+/** One request's place in the pacing: returned by acquire(), handed back to release(). */
+export interface Ticket {
+  readonly sentAt: number;
 }
 
 export interface Clock {
@@ -37,36 +46,52 @@ const JITTER_MS = 250;
 
 export class RateLimiter {
   private readonly windows = new Map<Scope, Window>();
-  private inFlight = 0;
+  /** Requests sent and not yet answered. */
+  private readonly inFlight = new Set<Ticket>();
+  /** The shortest round trip seen: about the network's share of every round trip. */
+  private minRtt = Number.POSITIVE_INFINITY;
 
   constructor(private readonly clock: Clock = realClock) {}
 
   /** Waits until every known window has budget, then takes one request from each. */
-  async acquire(): Promise<void> {
+  async acquire(): Promise<Ticket> {
     for (;;) {
       const now = this.clock.now();
       let waitUntil = 0;
       for (const w of this.windows.values()) {
-        if (now >= w.resetAt) {
-          // A new window: the server starts counting afresh.
-          w.budget = w.limit - this.inFlight;
+        if (now >= w.resetAt && now >= w.heldUntil) {
+          // The window has reset: the server starts counting afresh.
+          w.budget = w.limit - this.inFlight.size;
           w.resetAt = Number.POSITIVE_INFINITY;
+          w.openedAt = now;
         }
-        if (w.budget <= 0 && Number.isFinite(w.resetAt)) waitUntil = Math.max(waitUntil, w.resetAt);
+        if (w.budget <= 0 && Number.isFinite(w.resetAt)) waitUntil = Math.max(waitUntil, w.resetAt, w.heldUntil);
       }
       if (waitUntil === 0) break;
       await this.clock.sleep(waitUntil - now + this.clock.random() * JITTER_MS);
     }
     for (const w of this.windows.values()) w.budget--;
-    this.inFlight++;
+    const ticket = { sentAt: this.clock.now() };
+    this.inFlight.add(ticket);
+    return ticket;
   }
 
-  /** Records a response's rate-limit headers (call once per acquire, whatever the outcome). */
-  release(headers: HeaderLookup | null): void {
-    this.inFlight = Math.max(0, this.inFlight - 1);
+  /**
+   * Records a response's rate-limit headers (call once per acquire, whatever the outcome).
+   * The server's `Remaining` counts every request that reached it before this answer left.
+   * Subtracting all our requests still in flight would count most of them twice and leave a
+   * window under-used by up to the concurrency; only those sent within the last network
+   * round trip (the shortest seen) can still be on their way, so only they are subtracted.
+   */
+  release(ticket: Ticket, headers: HeaderLookup | null): void {
+    this.inFlight.delete(ticket);
     if (!headers) return;
-    this.update('org', headers, 'ratelimit-');
-    this.update('user', headers, 'ratelimit-user-');
+    const now = this.clock.now();
+    this.minRtt = Math.min(this.minRtt, now - ticket.sentAt);
+    let uncounted = 0;
+    for (const other of this.inFlight) if (other.sentAt > now - this.minRtt) uncounted++;
+    this.update('org', headers, 'ratelimit-', ticket, uncounted);
+    this.update('user', headers, 'ratelimit-user-', ticket, uncounted);
   }
 
   /**
@@ -74,28 +99,41 @@ export class RateLimiter {
    * the header of that scope, else the body's `reset`, else a minute.
    */
   exhausted(scope: Scope, resetSeconds: number | null): number {
+    const now = this.clock.now();
     const waitMs = (resetSeconds ?? 60) * 1000;
-    const w = this.windows.get(scope) ?? { limit: 1, budget: 0, resetAt: 0 };
+    const w = this.windows.get(scope) ?? { limit: 1, budget: 0, resetAt: 0, openedAt: now, heldUntil: 0 };
     w.budget = 0;
-    w.resetAt = this.clock.now() + waitMs;
+    w.resetAt = now + waitMs;
+    w.heldUntil = now + waitMs;
     this.windows.set(scope, w);
     return waitMs + this.clock.random() * JITTER_MS;
   }
 
-  private update(scope: Scope, headers: HeaderLookup, prefix: string): void {
+  private update(scope: Scope, headers: HeaderLookup, prefix: string, ticket: Ticket, uncounted: number): void {
     const limit = numberHeader(headers, `${prefix}limit`);
     const remaining = numberHeader(headers, `${prefix}remaining`);
     const reset = numberHeader(headers, `${prefix}reset`);
     if (limit === null || remaining === null || reset === null) return;
-    const resetAt = this.clock.now() + reset * 1000;
+    const now = this.clock.now();
+    const resetAt = now + reset * 1000;
+    const budget = remaining - uncounted;
     const w = this.windows.get(scope);
-    // `Reset` is whole seconds: a reset more than a second later than the one we hold means
-    // the server opened a new window since.
-    if (!w || !Number.isFinite(w.resetAt) || resetAt > w.resetAt + 1000) {
-      this.windows.set(scope, { limit, budget: remaining - this.inFlight, resetAt });
+    if (!w) {
+      this.windows.set(scope, { limit, budget, resetAt, openedAt: now, heldUntil: 0 });
+      return;
+    }
+    // An answer to a request sent before the window reopened describes the old window.
+    if (ticket.sentAt < w.openedAt) return;
+    w.limit = limit;
+    if (now < w.heldUntil) {
+      w.budget = Math.min(w.budget, budget);
+    } else if (!Number.isFinite(w.resetAt) || resetAt > w.resetAt + 1000) {
+      // The first answer in a window we reopened, or (Reset being whole seconds) a reset more
+      // than a second later than the one we hold: the server has opened a new window.
+      w.budget = budget;
+      w.resetAt = resetAt;
     } else {
-      w.limit = limit;
-      w.budget = Math.min(w.budget, remaining - this.inFlight);
+      w.budget = Math.min(w.budget, budget);
       w.resetAt = Math.min(w.resetAt, resetAt);
     }
   }

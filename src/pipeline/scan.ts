@@ -96,7 +96,10 @@ async function runScan(
   options: ScanOptions,
 ): Promise<ScanReport> {
   const { progress } = options;
-  await client.checkToken();
+  // The token check runs alongside the first page of builds (one round trip saved), but no
+  // log is requested before it passes, and its clearer message wins over the list's error.
+  const tokenChecked = client.checkToken();
+  tokenChecked.catch(() => undefined);
 
   const limit = pLimit(settings.concurrency);
   const work: { build: BuildkiteBuild; job: BuildkiteJob; outcome: Promise<JobOutcome> }[] = [];
@@ -136,6 +139,7 @@ async function runScan(
 
   try {
     for await (const page of client.listBuilds(settings.maxBuilds)) {
+      await tokenChecked;
       listed += page.length;
       for (const build of page) {
         if (!matchesBranch(build, settings.branchPattern)) continue;
@@ -145,7 +149,9 @@ async function runScan(
       progress?.({ kind: 'builds', listed, matchedBranch, selectedJobs: work.length });
       if (fatal) break;
     }
+    await tokenChecked;
   } catch (error: unknown) {
+    await tokenChecked;
     stop(error);
   }
 
