@@ -157,6 +157,13 @@ describe('exit codes and messages', () => {
     expect(refused.stderr).toMatch(/^flake-checker: error: GET http:\/\/127\.0\.0\.1:9\/v2\/access-token failed: ECONNREFUSED 127\.0\.0\.1:9\n$/);
   });
 
+  it('warns about a pattern with nested quantifiers, and still scans', async () => {
+    const res = await runCli(['--json', '--no-cache', '--regex', '--pattern', '(get_num_new\\w+)+ 96', '--max-builds', '20'], env());
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/^flake-checker: warning: pattern "\(get_num_new\\\\w\+\)\+ 96" repeats a group that itself repeats/);
+    expect(JSON.parse(res.stdout)).toBeInstanceOf(Array);
+  });
+
   it('--help documents every option and exits 0', async () => {
     const res = await runCli(['--help']);
     expect(res.code).toBe(0);

@@ -79,3 +79,13 @@ describe('parseEnvFile', () => {
     expect(Object.fromEntries(vars)).toEqual({ BK_TOKEN: 'bkua_28a919e0f', BK_BRANCH_REGEX: '^pull/|^pr/', BK_STEP_SUBSTR: 'v1 Test others', BK_MAX_BUILDS: '200' });
   });
 });
+
+describe('riskyPatternWarnings', () => {
+  it('warns about nested quantifiers only', async () => {
+    const { riskyPatternWarnings, compilePatterns } = await import('../../src/core/patterns.ts');
+    const compile = (patterns: string[], regex = true) => compilePatterns(patterns, regex, (p) => new Error(p));
+    expect(riskyPatternWarnings(compile(['(a+)+$', String.raw`(\w*\s?)*x`, '(x|y+){2,}']))).toHaveLength(3);
+    expect(riskyPatternWarnings(compile([...DEFAULT_PATTERNS, 'a+b*', String.raw`\(a+\)+`, '(ab)+', '[(a+)]+']))).toEqual([]);
+    expect(riskyPatternWarnings(compile(['(a+)+'], false))).toEqual([]);
+  });
+});

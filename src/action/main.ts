@@ -8,6 +8,7 @@ import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
+import { riskyPatternWarnings } from '../core/patterns.ts';
 import { codeSpan, escapeMarkdownText, stripControl, truncateBytes } from '../report/escape.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, type Settings } from '../settings.ts';
@@ -24,6 +25,7 @@ async function run(): Promise<void> {
     const inputs = readInputs(process.env, core.setSecret);
     const settings = parseSettings(inputs.raw, (path) => readFileSync(path), 'input');
     core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
+    for (const warning of riskyPatternWarnings(settings.compiled)) core.warning(stripControl(warning));
 
     const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
       scan(settings, { progress: logProgress, userAgent: 'flake-checker-action', http: retryOverridesFromEnv(process.env) }),

@@ -44,3 +44,17 @@ export function compilePatterns(
     }),
   );
 }
+
+/**
+ * A group that repeats something repeatable, such as `(a+)+`, `(\w*\s?)*` or `(x|y+){2,}`:
+ * the shape behind catastrophic backtracking. A heuristic (it reads the source, it does not
+ * analyse the automaton), used to warn before a scan rather than to refuse a pattern.
+ */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+
+/** Warnings for regex patterns whose shape risks catastrophic backtracking on long lines. */
+export function riskyPatternWarnings(patterns: readonly CompiledPattern[]): string[] {
+  return patterns
+    .filter((p) => p.isRegex && NESTED_QUANTIFIER.test(p.source))
+    .map((p) => `pattern ${JSON.stringify(p.source)} repeats a group that itself repeats (a nested quantifier); on a long line it can backtrack for minutes. Prefer literal text or a pattern without nested quantifiers.`);
+}
