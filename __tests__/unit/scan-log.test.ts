@@ -164,3 +164,31 @@ describe('makeSnippet', () => {
     expect(makeSnippet(`MATCH${'b'.repeat(500)}`, 0, 5)).toMatch(/^MATCHb+…$/);
   });
 });
+
+describe('LogScanner edge cases found in review', () => {
+  it('tests lookaround patterns line by line, blind to the neighbouring lines', () => {
+    const bytes = Buffer.from('x\nError: boom\nfix\nnot an Error\n');
+    expect(scan(bytes, ['(?<!\\s)Error', 'fix(?!\\s)'], true)).toEqual([
+      { line: 2, count: 1, snippet: 'Error: boom' },
+      { line: 3, count: 1, snippet: 'fix' },
+    ]);
+  });
+
+  it('does not let the cuts of a long line act as line starts or ends, whatever the chunking', () => {
+    const long = 'XYZ' + 'a'.repeat(MAX_LINE_BYTES * 3) + 'Q';
+    const bytes = Buffer.from(`${long}\nXYZ end Q\n`);
+    const patterns = ['^XYZ', 'Q$', '^a', 'a$'];
+    const expected = [{ line: 1, count: 2 }, { line: 1, count: 2 }, null, null];
+    for (const size of [65536, 1 << 20, bytes.length]) {
+      const hits = scan(bytes, patterns, true, size);
+      expect(hits.map((h) => (h ? { line: h.line, count: h.count } : null)), `chunks of ${size}`).toEqual(expected);
+    }
+  });
+
+  it('never splits a timestamp marker at a cut in a long line', () => {
+    const marker = '\x1b_bk;t=1745322209921\x07';
+    const line = Array.from({ length: 40_000 }, (_, i) => `${marker}w${i % 10}`).join('');
+    const hits = scan(Buffer.from(`${line}\n`), ['322209921', '\x07'], false, 65536);
+    expect(hits).toEqual([null, null]);
+  });
+});

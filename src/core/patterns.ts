@@ -9,9 +9,10 @@ export interface CompiledPattern {
   /**
    * Finds candidate hits in a block of many lines joined by `\n` (flags `gm`): the fast path
    * that lets a block without a hit be skipped in one regex pass, as grep does. A hit is only a
-   * candidate; the line it falls on is confirmed with `line`.
+   * candidate; the line it falls on is confirmed with `line`. Null for patterns with lookaround,
+   * which would see the neighbouring lines through the block: those test every line alone.
    */
-  readonly block: RegExp;
+  readonly block: RegExp | null;
   /** For literal patterns: the text itself, matched with `includes` when confirming. */
   readonly literal: string | null;
 }
@@ -19,6 +20,9 @@ export interface CompiledPattern {
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
+
+/** `(?=`, `(?!`, `(?<=`, `(?<!`: assertions that look past the match, maybe past the line. */
+const LOOKAROUND = /\(\?(?:[=!]|<[=!])/;
 
 /**
  * Compiles patterns. `invalid` builds the error thrown for a pattern that does not compile, so
@@ -33,10 +37,10 @@ export function compilePatterns(
     patterns.map((source) => {
       const body = isRegex ? source : escapeRegExp(source);
       let line: RegExp;
-      let block: RegExp;
+      let block: RegExp | null;
       try {
         line = new RegExp(body);
-        block = new RegExp(body, 'gm');
+        block = isRegex && LOOKAROUND.test(source) ? null : new RegExp(body, 'gm');
       } catch (error: unknown) {
         throw invalid(source, error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error));
       }
@@ -50,7 +54,7 @@ export function compilePatterns(
  * the shape behind catastrophic backtracking. A heuristic (it reads the source, it does not
  * analyse the automaton), used to warn before a scan rather than to refuse a pattern.
  */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+const NESTED_QUANTIFIER = /\((?:[^()[\\]|\\.|\[(?:[^\]\\]|\\.)*\])*(?:[+*]|\{\d+,\d*\})(?:[^()[\\]|\\.|\[(?:[^\]\\]|\\.)*\])*\)(?:[+*]|\{\d+,\d*\})/;
 
 /** Warnings for regex patterns whose shape risks catastrophic backtracking on long lines. */
 export function riskyPatternWarnings(patterns: readonly CompiledPattern[]): string[] {

@@ -128,11 +128,11 @@ export class LogScanner {
       this.scanLines(stripEscapes(this.decode(block)));
     }
     while (this.carry.length > MAX_LINE_BYTES) {
-      const cut = charBoundary(this.carry, MAX_LINE_BYTES);
+      const cut = safeCut(this.carry, MAX_LINE_BYTES);
       const piece = stripEscapes(this.decode(this.carry.subarray(0, cut)));
-      if (piece !== '') this.matchAll(piece);
+      if (piece !== '') this.matchAll(piece, { cutStart: this.inLongLine, cutEnd: true });
       this.inLongLine = true;
-      this.carry = Buffer.from(this.carry.subarray(charBoundary(this.carry, cut - PIECE_OVERLAP)));
+      this.carry = Buffer.from(this.carry.subarray(safeCut(this.carry, cut - PIECE_OVERLAP)));
     }
   }
 
@@ -154,21 +154,23 @@ export class LogScanner {
     }
     const n = text.length;
     const last = text.charCodeAt(n - 1);
+    // The first line continues a long line matched in pieces: its start is a cut, not the line's.
+    const edges = { cutStart: longLine, cutEnd: false };
     if (last !== LF && last !== CR) {
       // Only at the end: the last line has no terminator.
-      this.matchAll(text);
+      this.matchAll(text, edges);
       this.lines += countBreaks(text) + 1;
       return;
     }
     this.pendingCR = last === CR;
-    this.matchAll(text.slice(0, last === LF && text.charCodeAt(n - 2) === CR ? n - 2 : n - 1));
+    this.matchAll(text.slice(0, last === LF && text.charCodeAt(n - 2) === CR ? n - 2 : n - 1), edges);
     this.lines += countBreaks(text);
   }
 
   /** Runs every pattern over a block of lines (or a piece of a long line). */
-  private matchAll(block: string): void {
+  private matchAll(block: string, edges: Edges): void {
     const first = this.lines + 1;
-    for (let i = 0; i < this.patterns.length; i++) this.matchPattern(i, block, first);
+    for (let i = 0; i < this.patterns.length; i++) this.matchPattern(i, block, first, edges);
   }
 
   /**
@@ -176,21 +178,36 @@ export class LogScanner {
    * candidates in one pass; each candidate's line is confirmed on its own, so a hit that
    * spans lines never counts, and the search resumes at the next line.
    */
-  private matchPattern(index: number, block: string, first: number): void {
+  private matchPattern(index: number, block: string, first: number, edges: Edges): void {
     const pattern = this.patterns[index]!;
     const re = pattern.block;
-    re.lastIndex = 0;
-    let m = re.exec(block);
-    if (m === null) return;
+    let m: RegExpExecArray | null = null;
+    if (re) {
+      re.lastIndex = 0;
+      m = re.exec(block);
+      if (m === null) return;
+    }
     const lines = new LineCursor(block, first);
-    for (; m !== null; m = re.exec(block)) {
-      lines.seek(m.index);
+    // Without a block regex (lookaround), every line is a candidate.
+    for (let at = m ? m.index : 0; ; ) {
+      lines.seek(at);
       const line = block.slice(lines.start, lines.end);
       const found = confirm(pattern, line);
-      if (found) this.record(index, lines.number, line, found);
+      // A match touching a cut in a long line may owe itself to the cut (`^`, `$`, `\b`); the
+      // overlapping neighbour piece sees the same text with its context and decides.
+      const atCut = found !== null &&
+        ((edges.cutStart && lines.start === 0 && found[0] === 0) || (edges.cutEnd && lines.end === block.length && found[1] === line.length));
+      if (found && !atCut) this.record(index, lines.number, line, found);
       const next = lines.next();
       if (next > block.length) break;
-      re.lastIndex = next;
+      if (re) {
+        re.lastIndex = next;
+        m = re.exec(block);
+        if (m === null) break;
+        at = m.index;
+      } else {
+        at = next;
+      }
     }
   }
 
@@ -262,6 +279,26 @@ function countBreaks(block: string): number {
   BARE_CR.lastIndex = 0;
   while (BARE_CR.test(block)) n++;
   return n;
+}
+
+/** Where a long line is cut into pieces. */
+interface Edges {
+  /** The block starts at a cut inside a line, not at the line's start. */
+  readonly cutStart: boolean;
+  /** The block ends at a cut inside a line, not at the line's end. */
+  readonly cutEnd: boolean;
+}
+
+/**
+ * A cut at or just before `at` that splits neither a UTF-8 character nor an escape sequence:
+ * when an ESC stands in the 256 bytes before it, the cut moves to that ESC, so a timestamp
+ * marker is never split into text that cleaning would keep.
+ */
+function safeCut(bytes: Buffer, at: number): number {
+  const cut = charBoundary(bytes, at);
+  if (cut <= 0) return cut;
+  const esc = bytes.lastIndexOf(0x1b, cut - 1);
+  return esc >= 0 && esc > cut - 256 ? esc : cut;
 }
 
 /**
