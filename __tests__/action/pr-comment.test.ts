@@ -98,7 +98,7 @@ describe('syncComment', () => {
       retried: false, pull_request: null, created_at: '2026-08-01T00:00:00Z',
     }));
     const stats = { builds_scanned: 3000, builds_matched_branch: 3000, jobs_selected: 3000, jobs_scanned: 3000, logs_missing: 0, logs_failed: 0, logs_from_cache: 0, bytes_scanned: 0, requests: 0, rate_limited: 0 };
-    const report = { matches, stats, failures: [] };
+    const report = { matches, stats, failures: [], warnings: [] };
     const shown = { ...settings, branchRegex: '.*', maxBuilds: 3000, patterns: ['FAILED'], regex: false };
     const render = (maxBytes: number) => renderReport(report, shown, { maxBytes, prefix: marker, fullReportHint: 'the job summary' });
 

@@ -110,6 +110,17 @@ describe('flake-checker CLI against the simulator', () => {
     expectSameMatches(JSON.parse(res.stdout) as MatchRecord[], expected);
   });
 
+  it('scans on, with one warning, when the cache directory cannot be written', async () => {
+    const blocked = join(dir, 'not-a-dir');
+    writeFileSync(blocked, 'a file where the cache should be');
+    const cached = await runCli(['--json', '--cache-dir', blocked], env());
+    const plain = await runCli(['--json', '--no-cache'], env());
+    expect(cached.code).toBe(0);
+    expect(cached.stdout).toBe(plain.stdout);
+    expect(cached.stderr).toMatch(/^flake-checker: warning: the log cache in .*not-a-dir could not be written, so logs were not cached: ENOTDIR/);
+    expect(cached.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
   it('a warm cache rerun downloads no log and reports the same', async () => {
     const cacheDir = join(dir, 'cache');
     const cold = await runCli(['--json', '--cache-dir', cacheDir, '--branch-regex', '.*'], env());

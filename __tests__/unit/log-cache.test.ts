@@ -22,8 +22,14 @@ function files(): string[] {
     .sort();
 }
 
-async function put(cache: LogCache, key: string, body: string | Buffer): Promise<void> {
+async function mustWrite(cache: LogCache, key: string) {
   const writer = await cache.writer(key);
+  if (!writer) throw new Error(`cache not writable: ${cache.problem}`);
+  return writer;
+}
+
+async function put(cache: LogCache, key: string, body: string | Buffer): Promise<void> {
+  const writer = await mustWrite(cache, key);
   await writer.write(Buffer.from(body));
   await writer.commit();
 }
@@ -66,7 +72,7 @@ describe('LogCache', () => {
   it('writes atomically: nothing is visible before commit, and abort leaves nothing', async () => {
     const cache = new LogCache(dir, 1024 * 1024);
     const key = LogCache.key(['job']);
-    const writer = await cache.writer(key);
+    const writer = await mustWrite(cache, key);
     await writer.write(Buffer.from('half a log'));
     expect(await cache.read(key)).toBeNull();
     expect(files().every((f) => f.endsWith('.tmp'))).toBe(true);
@@ -75,7 +81,7 @@ describe('LogCache', () => {
     expect(files()).toEqual([`v1/${key.slice(0, 2)}/${key}.log.gz`]);
 
     const other = LogCache.key(['other']);
-    const aborted = await cache.writer(other);
+    const aborted = await mustWrite(cache, other);
     await aborted.write(Buffer.from('broken off'));
     await aborted.abort();
     expect(await cache.read(other)).toBeNull();
@@ -152,5 +158,31 @@ describe('LogCache', () => {
     expect(total).toBeLessThanOrEqual(20_000);
     expect(entries.length).toBe(Math.floor(20_000 / statSync(join(dir, entries[0]!)).size));
     expect(files().filter((f) => f.endsWith('.tmp'))).toEqual([recent.slice(dir.length + 1)]);
+  });
+
+  it('is best effort: a directory it cannot write is reported once and the scan goes on', async () => {
+    const blocked = join(dir, 'a-file');
+    writeFileSync(blocked, 'not a directory');
+    const cache = new LogCache(blocked, 1024 * 1024);
+    expect(await cache.writer(LogCache.key(['a']))).toBeNull();
+    expect(cache.problem).toMatch(/ENOTDIR/);
+    expect(await cache.writer(LogCache.key(['b']))).toBeNull();
+    expect(await cache.read(LogCache.key(['a']))).toBeNull();
+  });
+
+  it('waits for the compressor on big logs without piling up listeners', async () => {
+    const cache = new LogCache(dir, 64 * 1024 * 1024);
+    const key = LogCache.key(['big']);
+    const writer = await mustWrite(cache, key);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const chunk = Buffer.alloc(64 * 1024, 'log line\n');
+    for (let i = 0; i < 100; i++) await writer.write(chunk);
+    await writer.commit();
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    expect((await getBytes(cache, key))?.length).toBe(100 * 64 * 1024);
   });
 });

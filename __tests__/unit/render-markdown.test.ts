@@ -64,6 +64,7 @@ const report: ScanReport = {
   matches: [match({}), match({ build_number: 1195, pull_request: '20007', web_url: 'https://buildkite.com/vllm/ci/builds/1195' }), hostile],
   stats,
   failures: [],
+  warnings: [],
 };
 
 const options = { maxBytes: 1024 * 1024, fullReportHint: 'the `report-file` output' };
@@ -132,14 +133,14 @@ describe('renderReport', () => {
   });
 
   it('says so when nothing matched', () => {
-    const md = renderReport({ matches: [], stats, failures: [] }, settings, options);
+    const md = renderReport({ matches: [], stats, failures: [], warnings: [] }, settings, options);
     expect(md).toContain('**No matches** for 3 patterns in the latest scan.');
     expect(md).not.toContain('| Build |');
   });
 
   it('warns about logs that could not be fetched, grouped by reason', () => {
     const failure = { build_number: 1, job_id: 'j', step_label: 's', job_url: 'https://x.example', reason: 'HTTP 500 from GET …/log.txt' };
-    const md = renderReport({ matches: [], stats, failures: [failure, failure, { ...failure, reason: 'timed out <b>@x</b>' }] }, settings, options);
+    const md = renderReport({ matches: [], stats, failures: [failure, failure, { ...failure, reason: 'timed out <b>@x</b>' }], warnings: [] }, settings, options);
     expect(md).toContain('> [!WARNING]\n> 3 logs could not be fetched');
     expect(md).toContain('> - 2 × HTTP 500');
     expect(md).toContain('> - 1 × timed out \\<b\\>');
@@ -156,7 +157,7 @@ describe('renderReport', () => {
       match({ build_number: 5000 - i, snippet: `FAILED test_${i} ${'é'.repeat(100)}`, pattern: settings.patterns[i % 2]! }),
     );
     for (const maxBytes of [20_000, 65_536 - 512]) {
-      const md = renderReport({ matches: many, stats, failures: [] }, settings, { ...options, maxBytes, footer: '<sub>footer</sub>' });
+      const md = renderReport({ matches: many, stats, failures: [], warnings: [] }, settings, { ...options, maxBytes, footer: '<sub>footer</sub>' });
       expect(Buffer.byteLength(md)).toBeLessThanOrEqual(maxBytes);
       const shown = md.split('\n').filter((line) => line.startsWith('| [')).length;
       expect(shown).toBeGreaterThan(10);

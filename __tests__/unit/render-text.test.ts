@@ -19,6 +19,7 @@ describe('renderText', () => {
       matches: [match({}), match({ build_number: 2321, job_id: 'j2', pull_request: '547', retried: false, count: 3, job_url: 'u2', web_url: 'https://buildkite.com/vllm/ci/builds/2321' })],
       stats,
       failures: [],
+  warnings: [],
     };
     expect(renderText(report, ['get_num_new_matched_tokens 96', 'unused'])).toBe(
       `Found 2 matching failures:
@@ -47,6 +48,7 @@ Scanned 200 builds, 25 jobs, 2 matches found.
       matches: [match({ snippet: 'evil \x1b]0;pwned\x07title \x1b[2Jclear\x07\x08', branch: 'x\x1b[31m' })],
       stats: { ...stats, logs_failed: 1 },
       failures: [{ build_number: 9, job_id: 'j9', step_label: 'V1 Test others', job_url: '', reason: 'GET … answered 503' }],
+      warnings: [],
     };
     const text = renderText(report, []);
     expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
@@ -56,6 +58,6 @@ Scanned 200 builds, 25 jobs, 2 matches found.
   });
 
   it('says so when nothing matched', () => {
-    expect(renderText({ matches: [], stats, failures: [] }, ['p'])).toMatch(/^Found 0 matching failures\.\n\nScanned 200 builds, 25 jobs, 0 matches found\.\n/);
+    expect(renderText({ matches: [], stats, failures: [], warnings: [] }, ['p'])).toMatch(/^Found 0 matching failures\.\n\nScanned 200 builds, 25 jobs, 0 matches found\.\n/);
   });
 });

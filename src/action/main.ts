@@ -66,6 +66,7 @@ async function publish(report: ScanReport, settings: Settings, inputs: ActionInp
   else core.info('GITHUB_STEP_SUMMARY is not set: no job summary written');
 
   if (report.failures.length > 0) core.warning(describeFailures(report));
+  for (const warning of report.warnings) core.warning(stripControl(warning));
   await commentOnPullRequest(report, settings, inputs);
 }
 

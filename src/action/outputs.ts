@@ -13,6 +13,7 @@ export interface FullReport {
   readonly stats: ScanStats;
   readonly matches: readonly MatchRecord[];
   readonly failures: readonly LogFailure[];
+  readonly warnings: readonly string[];
 }
 
 export function buildFullReport(report: ScanReport, settings: Settings): FullReport {
@@ -23,6 +24,7 @@ export function buildFullReport(report: ScanReport, settings: Settings): FullRep
     stats: report.stats,
     matches: report.matches,
     failures: report.failures,
+    warnings: report.warnings,
   };
 }
 

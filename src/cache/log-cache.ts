@@ -63,12 +63,33 @@ export class LogCache {
     await rm(this.path(key), { force: true });
   }
 
-  /** Starts writing an entry; nothing is visible until commit(). */
-  async writer(key: string): Promise<CacheWriter> {
+  /**
+   * The first reason the cache could not be written (a read-only or misplaced directory, a
+   * full disk). The cache is best effort: after a failure the scan goes on without writing,
+   * and the caller reports this once.
+   */
+  get problem(): string | null {
+    return this.writeProblem;
+  }
+
+  private writeProblem: string | null = null;
+
+  /** Starts writing an entry (nothing is visible until commit()), or null once writing failed. */
+  async writer(key: string): Promise<CacheWriter | null> {
+    if (this.writeProblem !== null) return null;
     const final = this.path(key);
-    await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+    try {
+      await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
+    } catch (error: unknown) {
+      this.noteProblem(error);
+      return null;
+    }
     const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
-    return new CacheWriter(temp, final, () => this.stats.writes++);
+    return new CacheWriter(temp, final, () => this.stats.writes++, (error) => this.noteProblem(error));
+  }
+
+  private noteProblem(error: unknown): void {
+    this.writeProblem ??= error instanceof Error ? error.message : String(error);
   }
 
   /** Deletes the least recently used entries until the cache fits its bound. */
@@ -118,41 +139,60 @@ export class CacheWriter {
   private readonly file: WriteStream;
   private failed: Error | null = null;
 
-  constructor(private readonly temp: string, private readonly final: string, private readonly onCommit: () => void) {
+  constructor(
+    private readonly temp: string,
+    private readonly final: string,
+    private readonly onCommit: () => void,
+    private readonly onProblem: (error: unknown) => void,
+  ) {
     this.gzip = createGzip({ level: constants.Z_BEST_SPEED });
     this.file = createWriteStream(temp);
     this.gzip.pipe(this.file);
-    const fail = (error: Error) => {
+    this.gzip.on('error', (error) => {
       this.failed ??= error;
-    };
-    this.gzip.on('error', fail);
-    this.file.on('error', fail);
+    });
+    // A file error also ends the compressor, so a write waiting for 'drain' wakes up.
+    this.file.on('error', (error) => {
+      this.failed ??= error;
+      this.gzip.destroy(error);
+    });
   }
 
-  /** Adds bytes; waits when the compressor is behind, so memory stays bounded. */
+  /** Adds bytes; waits when the compressor is behind, so memory stays bounded. Never throws. */
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failed) return;
-    if (!this.gzip.write(chunk)) await Promise.race([once(this.gzip, 'drain'), once(this.file, 'error')]);
+    if (!this.gzip.write(chunk)) {
+      try {
+        await once(this.gzip, 'drain');
+      } catch {
+        // `failed` holds the reason; commit() drops the entry.
+      }
+    }
   }
 
-  /** Makes the entry visible. A failed write leaves no entry (the cache is best effort). */
+  /**
+   * Makes the entry visible. Never throws: a failed write leaves no entry and is reported to
+   * the cache once (the cache is best effort).
+   */
   async commit(): Promise<void> {
     if (!this.failed) {
       this.gzip.end();
       await once(this.file, 'close').catch(() => undefined);
     }
-    if (this.failed) {
-      await rm(this.temp, { force: true });
-      return;
+    try {
+      if (this.failed) throw this.failed;
+      await rename(this.temp, this.final);
+      this.onCommit();
+    } catch (error: unknown) {
+      this.onProblem(error);
+      await rm(this.temp, { force: true }).catch(() => undefined);
     }
-    await rename(this.temp, this.final);
-    this.onCommit();
   }
 
   async abort(): Promise<void> {
     this.gzip.destroy();
     this.file.destroy();
-    await rm(this.temp, { force: true });
+    await rm(this.temp, { force: true }).catch(() => undefined);
   }
 }
 

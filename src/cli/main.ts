@@ -133,6 +133,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       http: retryOverridesFromEnv(env),
     });
     progress?.clear();
+    for (const warning of report.warnings) print(process.stderr, `flake-checker: warning: ${toPrintable(warning)}\n`);
     print(process.stdout, flags.json ? `${JSON.stringify(report.matches, null, 2)}\n` : renderText(report, settings.patterns));
     if (report.failures.length > 0) {
       const n = report.failures.length;

@@ -66,4 +66,6 @@ export interface ScanReport {
   readonly matches: readonly MatchRecord[];
   readonly stats: ScanStats;
   readonly failures: readonly LogFailure[];
+  /** Problems that did not change the result, such as a log cache that could not be written. */
+  readonly warnings: readonly string[];
 }

@@ -182,9 +182,11 @@ async function runScan(
     }
   });
 
+  const warnings = cache?.problem ? [`the log cache in ${settings.cacheDir} could not be written, so logs were not cached: ${cache.problem}`] : [];
   return {
     matches,
     failures,
+    warnings,
     stats: {
       builds_scanned: listed,
       builds_matched_branch: matchedBranch,
