@@ -17,6 +17,7 @@ export default tseslint.config(
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
         setImmediate: 'readonly',
+        queueMicrotask: 'readonly',
         TextDecoder: 'readonly',
         TextEncoder: 'readonly',
         AbortController: 'readonly',

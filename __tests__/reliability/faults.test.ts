@@ -133,6 +133,19 @@ describe('what is retried and what is not', () => {
     }
   });
 
+  it('sends nothing more once the run stops, even from requests waiting for rate-limit budget', async () => {
+    // A user window of 6 a minute: token check, list, and 4 logs go out; the rest wait for the
+    // reset. The first log answers 403, which stops the run: the waiting requests give up
+    // instead of going out a minute later.
+    const sim = await simulator({ rateLimit: { windowMs: 60_000, orgLimit: 10_000, userLimit: 6 } });
+    sim.failNext('log', 10_000, 403);
+    const started = Date.now();
+    const error = await scan(settingsFor(sim, QUERY, { concurrency: '8' }), fast).then(() => null, (e: unknown) => e);
+    expect((error as ApiError).status).toBe(403);
+    expect(sim.stats.requests).toBeLessThanOrEqual(6);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
   it('stops log bodies in flight when the run stops, without waiting for their idle timeout', async () => {
     const sim = await simulator({ builds: 150, faults: { stallRate: 1, stallMs: 60_000 } });
     // Page 1 of the builds list starts log downloads, which all stall mid-body; page 2 never

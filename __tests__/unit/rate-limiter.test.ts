@@ -69,6 +69,25 @@ describe('RateLimiter', () => {
     expect(clock.slept).toEqual([42_000]);
   });
 
+  it('does not burst past the limit when a window reopens before any answer', async () => {
+    const clock = virtualClock();
+    const limiter = new RateLimiter(clock);
+    limiter.release(await limiter.acquire(), window({ limit: 3, remaining: 0, reset: 5 }));
+    const sent = await Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire()]); // after the 5 s reset
+    expect(clock.slept).toHaveLength(1);
+    let fourth = false;
+    const waiting = limiter.acquire().then((t) => {
+      fourth = true;
+      return t;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fourth).toBe(false); // the window's 3 are in flight and its reset is not known yet
+    limiter.release(sent[0]!, window({ limit: 3, remaining: 0, reset: 4 }));
+    await waiting; // the answer told the reset: the fourth waited for it
+    expect(fourth).toBe(true);
+    expect(clock.slept.at(-1)).toBeGreaterThanOrEqual(4_000);
+  });
+
   it('does nothing without headers', async () => {
     const clock = virtualClock();
     const limiter = new RateLimiter(clock);

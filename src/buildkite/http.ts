@@ -2,6 +2,7 @@
 // retries. Everything returned is either a success or an ApiError with a one-line reason.
 
 import { createGunzip, createInflate } from 'node:zlib';
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ApiError, describeNetworkError, isRetryableStatus, type ApiErrorDetails } from './errors.ts';
@@ -58,6 +59,8 @@ export class BuildkiteHttp {
   private readonly clock: Clock;
   private readonly dispatcher: Dispatcher;
   private readonly apiTimeoutMs: number;
+  /** Aborted by stop(): waits end at once and no request is sent after. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: HttpOptions) {
     this.origin = new URL(options.apiUrl).origin;
@@ -65,6 +68,8 @@ export class BuildkiteHttp {
     this.clock = options.clock ?? realClock;
     this.limiter = new RateLimiter(this.clock);
     this.apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
+    // Every waiting request listens on it: as many as the concurrency, by design.
+    setMaxListeners(0, this.stopping.signal);
     const idle = options.idleTimeoutMs ?? 30_000;
     this.dispatcher = new Agent({
       connections: options.connections ?? 16,
@@ -128,15 +133,24 @@ export class BuildkiteHttp {
           // Buildkite sends no Retry-After: wait for the exceeded window's reset (plus jitter).
           // The limiter holds every other request until then too; this wait keeps the promise
           // for this request even when a later response's headers reopen the window early.
-          await this.clock.sleep(error.waitMs);
+          await this.clock.sleep(error.waitMs, this.stopping.signal);
         } else {
           if (++failures > this.retry.retries) throw error;
           const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (failures - 1));
-          await this.clock.sleep(this.clock.random() * cap);
+          await this.clock.sleep(this.clock.random() * cap, this.stopping.signal);
         }
+        if (this.stopping.signal.aborted) throw error;
         this.stats.retries++;
       }
     }
+  }
+
+  /**
+   * Stops the client: requests waiting for rate-limit budget or a retry give up instead of
+   * going out, so a run that has already failed ends promptly and sends nothing more.
+   */
+  stop(): void {
+    this.stopping.abort();
   }
 
   close(): Promise<void> {
@@ -175,7 +189,11 @@ export class BuildkiteHttp {
 
       // Only requests to Buildkite count against its rate limits; a redirect target (object
       // storage) does not.
-      const ticket = onApi ? await this.limiter.acquire() : null;
+      const ticket = onApi ? await this.limiter.acquire(this.stopping.signal) : null;
+      if (this.stopping.signal.aborted) {
+        if (ticket) this.limiter.release(ticket, null);
+        throw this.error(`GET ${url} not sent: the scan stopped`, { status: null, method: 'GET', url, retryable: false });
+      }
       if (timeoutMs !== null) signal ??= AbortSignal.timeout(timeoutMs);
       this.stats.requests++;
       let res: Dispatcher.ResponseData;
@@ -269,8 +287,8 @@ export class BuildkiteHttp {
       const bodyReset = typeof parsed.reset === 'number' ? parsed.reset : Number.NaN;
       const reset = Number.isFinite(headerReset) && headerReset >= 0 ? headerReset
         : Number.isFinite(bodyReset) && bodyReset >= 0 ? bodyReset : null;
-      // A reset beyond an hour is not a window Buildkite has: a hostile value is capped.
-      waitMs = this.limiter.exhausted(scope, reset === null ? null : Math.min(reset, 3600));
+      // Buildkite's windows are a minute long: a reset beyond five minutes is capped.
+      waitMs = this.limiter.exhausted(scope, reset === null ? null : Math.min(reset, 300));
     }
     const detail = message ? `: ${oneLine(message)}` : '';
     return this.error(`GET ${url} answered ${status}${detail}`, {

@@ -31,13 +31,24 @@ export interface Ticket {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`, or at once when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
   random(): number;
 }
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    }),
   random: () => Math.random(),
 };
 
@@ -53,11 +64,15 @@ export class RateLimiter {
 
   constructor(private readonly clock: Clock = realClock) {}
 
-  /** Waits until every known window has budget, then takes one request from each. */
-  async acquire(): Promise<Ticket> {
-    for (;;) {
+  /**
+   * Waits until every known window has budget, then takes one request from each. When
+   * `signal` aborts, stops waiting and takes the request anyway: the caller checks the signal.
+   */
+  async acquire(signal?: AbortSignal): Promise<Ticket> {
+    while (!signal?.aborted) {
       const now = this.clock.now();
       let waitUntil = 0;
+      let unknownReset = false;
       for (const w of this.windows.values()) {
         if (now >= w.resetAt && now >= w.heldUntil) {
           // The window has reset: the server starts counting afresh.
@@ -65,10 +80,18 @@ export class RateLimiter {
           w.resetAt = Number.POSITIVE_INFINITY;
           w.openedAt = now;
         }
-        if (w.budget <= 0 && Number.isFinite(w.resetAt)) waitUntil = Math.max(waitUntil, w.resetAt, w.heldUntil);
+        if (w.budget > 0) continue;
+        if (Number.isFinite(w.resetAt)) waitUntil = Math.max(waitUntil, w.resetAt, w.heldUntil);
+        else unknownReset = true;
       }
-      if (waitUntil === 0) break;
-      await this.clock.sleep(waitUntil - now + this.clock.random() * JITTER_MS);
+      if (waitUntil > 0) {
+        await this.clock.sleep(waitUntil - now + this.clock.random() * JITTER_MS, signal);
+      } else if (unknownReset && this.inFlight.size > 0) {
+        // A reopened window spent before any answer told its reset: the next answer will.
+        await this.nextRelease(signal);
+      } else {
+        break;
+      }
     }
     for (const w of this.windows.values()) w.budget--;
     const ticket = { sentAt: this.clock.now() };
@@ -85,6 +108,7 @@ export class RateLimiter {
    */
   release(ticket: Ticket, headers: HeaderLookup | null): void {
     this.inFlight.delete(ticket);
+    this.wake();
     if (!headers) return;
     const now = this.clock.now();
     this.minRtt = Math.min(this.minRtt, now - ticket.sentAt);
@@ -101,12 +125,34 @@ export class RateLimiter {
   exhausted(scope: Scope, resetSeconds: number | null): number {
     const now = this.clock.now();
     const waitMs = (resetSeconds ?? 60) * 1000;
-    const w = this.windows.get(scope) ?? { limit: 1, budget: 0, resetAt: 0, openedAt: now, heldUntil: 0 };
+    const w = this.windows.get(scope) ?? { limit: 1, budget: 0, resetAt: 0, openedAt: 0, heldUntil: 0 };
     w.budget = 0;
     w.resetAt = now + waitMs;
     w.heldUntil = now + waitMs;
     this.windows.set(scope, w);
     return waitMs + this.clock.random() * JITTER_MS;
+  }
+
+  private waiters: (() => void)[] = [];
+
+  private nextRelease(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.waiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Lets acquire() calls waiting for an answer look again (after the headers are read). */
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    queueMicrotask(() => {
+      for (const resolve of waiters) resolve();
+    });
   }
 
   private update(scope: Scope, headers: HeaderLookup, prefix: string, ticket: Ticket, uncounted: number): void {
@@ -119,11 +165,15 @@ export class RateLimiter {
     const budget = remaining - uncounted;
     const w = this.windows.get(scope);
     if (!w) {
-      this.windows.set(scope, { limit, budget, resetAt, openedAt: now, heldUntil: 0 });
+      this.windows.set(scope, { limit, budget, resetAt, openedAt: 0, heldUntil: 0 });
       return;
     }
-    // An answer to a request sent before the window reopened describes the old window.
-    if (ticket.sentAt < w.openedAt) return;
+    // An answer to a request sent before the window reopened describes the old window, and
+    // shows that request counted there, not in the budget the reopening set aside for it.
+    if (ticket.sentAt < w.openedAt) {
+      w.budget++;
+      return;
+    }
     w.limit = limit;
     if (now < w.heldUntil) {
       w.budget = Math.min(w.budget, budget);

@@ -118,7 +118,9 @@ async function runScan(
   };
   const stop = (error: unknown): void => {
     fatal ??= error;
-    // A body that has gone quiet would otherwise hold the run until its idle timeout.
+    // Requests waiting for budget or a retry give up; a body that has gone quiet would
+    // otherwise hold the run until its idle timeout.
+    http.stop();
     for (const res of reader.open) res.destroy();
   };
 
