@@ -2,7 +2,7 @@
 // input, then the BK_* environment variable, then the default) and call parseSettings, which
 // validates everything once and names the input, the value and what is allowed on failure.
 
-import { compilePatterns, type CompiledPattern } from './core/patterns.ts';
+import { compilePatterns, riskyPatternWarnings, type CompiledPattern } from './core/patterns.ts';
 
 export const DEFAULT_PATTERNS: readonly string[] = [
   String.raw`FAILED .*::test_multi_shared_storage_connector_consistency\b`,
@@ -153,6 +153,7 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
     throw new UsageError(`${label('branchRegex')} is not a valid regular expression: ${JSON.stringify(branchRegex)} (${reason(error)})`);
   }
 
+  // Not trimmed: the step is a substring, and its spaces are part of it.
   const step = raw.step !== undefined && raw.step !== '' ? raw.step : DEFAULTS.step;
   const maxBuilds = wholeNumber('maxBuilds', raw.maxBuilds, DEFAULTS.maxBuilds, LIMITS.maxBuilds);
   const regex = flag('regex', raw.regex);
@@ -162,7 +163,8 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   if (patterns.some((p) => p === '')) throw new UsageError(`${label('patterns')} must not be empty`);
   if (given(raw.patternsFile)) patterns.push(...readPatternsFile(raw.patternsFile.trim()));
   const useDefaults = patterns.length === 0;
-  const finalPatterns = useDefaults ? DEFAULT_PATTERNS : patterns;
+  // The same pattern from two sources would give two records per job and double its counts.
+  const finalPatterns = useDefaults ? DEFAULT_PATTERNS : [...new Set(patterns)];
   if (finalPatterns.length > LIMITS.patternCount) {
     throw new UsageError(`at most ${LIMITS.patternCount} patterns are allowed, got ${finalPatterns.length}`);
   }
@@ -222,6 +224,9 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
     if (url.username || url.password || url.search || url.hash) {
       throw new UsageError(`${label('apiUrl')} must be a plain base URL without credentials, query or fragment, got ${JSON.stringify(url.origin + url.pathname)}`);
     }
+    if (/\/v2\/?$/.test(url.pathname)) {
+      throw new UsageError(`${label('apiUrl')} is the API's base URL, without /v2 (e.g. https://api.buildkite.com), got ${JSON.stringify(value)}`);
+    }
     return url.href.replace(/\/+$/, '');
   }
 
@@ -264,6 +269,20 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Warnings about settings that are allowed but risky: regexes that can backtrack
+ * catastrophically, and a token about to travel unencrypted to a host that is not this machine.
+ */
+export function settingsWarnings(settings: Settings): string[] {
+  const warnings = riskyPatternWarnings(settings.compiled);
+  const url = new URL(settings.apiUrl);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol === 'http:' && !loopback) {
+    warnings.push(`api-url ${JSON.stringify(settings.apiUrl)} is plain http: the Buildkite token will cross the network unencrypted`);
+  }
+  return warnings;
 }
 
 /** Settings safe to print or write to a report: the token is left out. */

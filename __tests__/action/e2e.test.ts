@@ -236,10 +236,10 @@ describe('the bundled action on Node 24', () => {
     expect(comment.body).toContain(`**${expected.length} matches**`);
     expect(comment.body).toContain('https://github.example/acme/widgets/actions/runs/987654321');
 
-    // A rerun edits the same comment.
+    // A rerun of the same workflow run with the same matches leaves the comment as it is.
     const second = await runAction({ inputs: baseInputs() });
     expect(second.status).toBe(0);
-    expect(second.stdout).toContain(`PR #${PR}: comment updated`);
+    expect(second.stdout).toContain(`PR #${PR}: comment unchanged`);
     expect(github.on(PR)).toHaveLength(1);
     expect(github.on(PR)[0]!.id).toBe(comment.id);
 

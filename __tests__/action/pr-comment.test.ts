@@ -54,7 +54,15 @@ describe('syncComment', () => {
     expect(await syncComment(comments('ghs-write'), { mode: 'always', hasMatches: false, marker, body: body('new') })).toBe('updated');
     expect(ours.body).toBe(body('new'));
     expect(github.on(7)).toHaveLength(281);
-    expect(github.requests.filter((r) => r.method === 'GET').map((r) => new URL(r.path, github.url).searchParams.get('page'))).toEqual([null, '2', '3']);
+    const listed = github.requests.filter((r) => r.method === 'GET' && r.path.includes('/comments'));
+    expect(listed.map((r) => new URL(r.path, github.url).searchParams.get('page'))).toEqual([null, '2', '3']);
+  });
+
+  it("never takes a person's comment carrying the marker for its own", async () => {
+    const planted = github.seed(7, body('planted by someone'), 'mallory');
+    expect(await syncComment(comments('ghs-write'), { mode: 'always', hasMatches: true, marker, body: body('x') })).toBe('created');
+    expect(planted.body).toBe(body('planted by someone'));
+    expect(github.on(7)).toHaveLength(2);
   });
 
   it('does not take a reply quoting the marker for its own comment', async () => {

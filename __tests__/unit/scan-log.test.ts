@@ -36,8 +36,9 @@ describe('cleaning', () => {
     expect(lines.join('\n')).not.toMatch(/\x1b|bk;t=/);
   });
 
-  it('toPrintable removes control characters but keeps tabs', () => {
-    expect(toPrintable('a\x00b\x07c\td\x9be\x1b[31mf')).toBe('abc\tdef');
+  it('toPrintable removes control and bidi characters and makes one line', () => {
+    expect(toPrintable('a\x00b\x07c\td\x9be\x1b[31mf')).toBe('abc def');
+    expect(toPrintable('label\n- #1 [main] forged\u202eevil')).toBe('label - #1 [main] forgedevil');
   });
 });
 
@@ -162,6 +163,9 @@ describe('makeSnippet', () => {
     expect(snippet.length).toBeLessThanOrEqual(SNIPPET_MAX);
     expect(snippet).toMatch(/^…a+MATCHb+…$/);
     expect(makeSnippet(`MATCH${'b'.repeat(500)}`, 0, 5)).toMatch(/^MATCHb+…$/);
+    const longMatch = makeSnippet(`${'a'.repeat(100)}${'M'.repeat(300)}`, 100, 400);
+    expect(longMatch).toMatch(/^…M+…$/);
+    expect(longMatch.length).toBeLessThanOrEqual(SNIPPET_MAX);
   });
 });
 

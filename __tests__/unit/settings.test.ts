@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PATTERNS, parseSettings, UsageError, type RawSettings } from '../../src/settings.ts';
+import { DEFAULT_PATTERNS, parseSettings, settingsWarnings, UsageError, type RawSettings } from '../../src/settings.ts';
 import { parseEnvFile } from '../../src/cli/env-file.ts';
 
 const files: Record<string, Buffer> = {
@@ -64,6 +64,20 @@ describe('parseSettings', () => {
   it('literal patterns are escaped; --regex compiles them', () => {
     expect(parse({ patterns: ['a.c'] }).compiled[0]!.line.test('abc')).toBe(false);
     expect(parse({ patterns: ['a.c'], regex: 'true' }).compiled[0]!.line.test('abc')).toBe(true);
+  });
+
+  it('drops duplicate patterns, keeps the spaces of a step, refuses an api-url with /v2', () => {
+    expect(parse({ patterns: ['a', 'b', 'a'] }).patterns).toEqual(['a', 'b']);
+    expect(parse({ step: ' test ' }).step).toBe(' test ');
+    expect(usage({ apiUrl: 'https://api.buildkite.com/v2' })).toBe('--api-url (BK_API_URL) is the API\'s base URL, without /v2 (e.g. https://api.buildkite.com), got "https://api.buildkite.com/v2"');
+  });
+
+  it('warns about plain http to another host and nested quantifiers, not about loopback', () => {
+    expect(settingsWarnings(parse({ apiUrl: 'http://127.0.0.1:9000' }))).toEqual([]);
+    expect(settingsWarnings(parse({ apiUrl: 'http://buildkite.internal' }))).toEqual([
+      'api-url "http://buildkite.internal" is plain http: the Buildkite token will cross the network unencrypted',
+    ]);
+    expect(settingsWarnings(parse({ patterns: ['(a+)+'], regex: 'true' }))).toHaveLength(1);
   });
 
   it('normalises api-url and job states', () => {

@@ -8,10 +8,9 @@ import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
-import { riskyPatternWarnings } from '../core/patterns.ts';
 import { codeSpan, escapeMarkdownText, stripControl, truncateBytes } from '../report/escape.ts';
 import { renderReport } from '../report/render-markdown.ts';
-import { describeSettings, parseSettings, type Settings } from '../settings.ts';
+import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { buildFullReport, setOutputs, writeReportFile } from './outputs.ts';
 import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
@@ -25,7 +24,7 @@ async function run(): Promise<void> {
     const inputs = readInputs(process.env, core.setSecret);
     const settings = parseSettings(inputs.raw, (path) => readFileSync(path), 'input');
     core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
-    for (const warning of riskyPatternWarnings(settings.compiled)) core.warning(stripControl(warning));
+    for (const warning of settingsWarnings(settings)) core.warning(stripControl(warning));
 
     const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
       scan(settings, { progress: logProgress, userAgent: 'flake-checker-action', http: retryOverridesFromEnv(process.env) }),
@@ -92,7 +91,8 @@ async function commentOnPullRequest(report: ScanReport, settings: Settings, inpu
       maxBytes: COMMENT_MAX_CHARS - 512,
       prefix: marker,
       fullReportHint: `the job summary and the \`report-file\` output of ${where}`,
-      footer: `<sub>Updated by ${where} at ${new Date().toISOString()}; this comment is edited in place on every run.</sub>`,
+      // No timestamp: a rerun that finds the same matches leaves the comment untouched.
+      footer: `<sub>Updated by ${where}; this comment is edited in place on every run.</sub>`,
     });
     const comments = createIssueComments(getOctokit(inputs.githubToken), { owner, repo, issueNumber: pr });
     const outcome = await syncComment(comments, { mode: inputs.comment, hasMatches: report.matches.length > 0, marker, body });

@@ -63,8 +63,20 @@ export function createIssueComments(
   target: { readonly owner: string; readonly repo: string; readonly issueNumber: number },
 ): IssueComments {
   const { owner, repo, issueNumber } = target;
+  // Whose comments can be ours: the token's own account when GitHub tells (a personal token),
+  // else any bot (GITHUB_TOKEN may not ask who it is; it comments as github-actions[bot]).
+  // Anyone can paste our marker into a comment; a person's comment is never taken for ours.
+  let author: Promise<string | null> | null = null;
+  const whoAmI = () =>
+    (author ??= octokit.rest.users.getAuthenticated().then(
+      (res) => res.data.login,
+      () => null,
+    ));
+  const isOurs = (user: { login?: string; type?: string } | null | undefined, login: string | null) =>
+    login !== null ? user?.login === login : user?.type === 'Bot';
   return {
     async find(marker) {
+      const login = await whoAmI();
       // The iterator follows the Link header page by page and stops at the first hit; busy PRs
       // have hundreds of comments and ours may be on any page.
       const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
@@ -75,7 +87,7 @@ export function createIssueComments(
       });
       for await (const page of pages) {
         // Starts-with, not includes: a reply quoting our comment must not be taken for it.
-        const hit = page.data.find((c) => (c.body ?? '').trimStart().startsWith(marker));
+        const hit = page.data.find((c) => isOurs(c.user, login) && (c.body ?? '').trimStart().startsWith(marker));
         if (hit) return { id: hit.id, body: hit.body ?? '' };
       }
       return null;

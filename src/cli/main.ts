@@ -9,8 +9,7 @@ import { parseEnvFile } from './env-file.ts';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import { renderText } from '../report/render-text.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import { riskyPatternWarnings } from '../core/patterns.ts';
-import { DEFAULTS, LIMITS, parseSettings, UsageError, type RawSettings } from '../settings.ts';
+import { DEFAULTS, LIMITS, parseSettings, settingsWarnings, UsageError, type RawSettings } from '../settings.ts';
 
 interface Flags {
   token?: string;
@@ -122,7 +121,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     throw error;
   }
 
-  for (const warning of riskyPatternWarnings(settings.compiled)) process.stderr.write(`flake-checker: warning: ${toPrintable(warning)}\n`);
+  for (const warning of settingsWarnings(settings)) process.stderr.write(`flake-checker: warning: ${toPrintable(warning)}\n`);
   const progress = process.stderr.isTTY ? new TtyProgress() : null;
   // Everything below may carry server text: the token is scrubbed from whatever is printed.
   const print = (stream: NodeJS.WriteStream, text: string) => stream.write(text.replaceAll(settings.token, '***'));

@@ -27,10 +27,18 @@ export function cleanLines(text: string): string[] {
   return lines;
 }
 
-/** Control characters other than tab: removed before text reaches a terminal or a report. */
-const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+/**
+ * C0 and C1 controls (line breaks and tabs are turned into spaces first), plus the Unicode
+ * bidi embedding, override and isolate characters that can make text display differently from
+ * what it is ("Trojan Source"), and the BOM.
+ */
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
-/** Makes cleaned log text safe to print on a terminal: escapes stripped, controls removed. */
+/**
+ * Makes text from logs or the API safe to show on a terminal or in a report: escape sequences
+ * and control characters removed, line breaks and tabs turned into spaces, so it is one line
+ * that cannot forge others.
+ */
 export function toPrintable(text: string): string {
-  return stripEscapes(text).replace(CONTROLS, '');
+  return stripEscapes(text).replace(/\r\n|[\r\n\t\f\v]/g, ' ').replace(CONTROLS, '');
 }

@@ -14,7 +14,7 @@ export function makeSnippet(line: string, start: number, end: number): string {
   const from = Math.max(0, start - lead);
   const to = Math.min(text.length, Math.max(from, end - lead));
   const matchLength = to - from;
-  if (matchLength >= SNIPPET_MAX - 2) return `${text.slice(from, from + SNIPPET_MAX - 2)}…`;
+  if (matchLength >= SNIPPET_MAX - 2) return `${from > 0 ? '…' : ''}${text.slice(from, from + SNIPPET_MAX - 2)}…`;
   const room = SNIPPET_MAX - 2 - matchLength;
   let left = Math.max(0, from - Math.floor(room / 2));
   const right = Math.min(text.length, left + SNIPPET_MAX - 2);

@@ -14,25 +14,16 @@
 // - In a table, the row is split on `|` before inline parsing, even inside code spans; `\|`
 //   is the one escape the table splitter honours (GFM spec, "Tables", example 200).
 
-import { stripEscapes } from '../core/clean-line.ts';
+import { toPrintable } from '../core/clean-line.ts';
 
 /** U+200B ZERO WIDTH SPACE: invisible, and breaks the shape of mentions, refs and links. */
 export const ZWSP = '\u200b';
 
 /**
- * C0 and C1 controls (tab and newline handled by callers), plus the Unicode bidi embedding,
- * override and isolate characters that can make text display differently from what it is
- * ("Trojan Source"), and the BOM.
- */
-const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]/g;
-
-/**
  * Removes terminal escape sequences and control characters, and turns line breaks and tabs into
- * single spaces: the result is one line of printable text.
+ * single spaces: the result is one line of printable text (the same rule as the terminal's).
  */
-export function stripControl(text: string): string {
-  return stripEscapes(text).replace(/\r\n|[\r\n\t\f\v]/g, ' ').replace(CONTROLS, '');
-}
+export const stripControl = toPrintable;
 
 /** Escapes the five characters that are special in HTML text and attribute values. */
 export function escapeHtml(text: string): string {
@@ -102,9 +93,7 @@ export function codeSpan(text: string, options: { inTable?: boolean } = {}): str
  * text can close it.
  */
 export function codeFence(text: string, language = 'text'): string {
-  const lines = stripEscapes(text)
-    .split(/\r\n|\r|\n/)
-    .map((line) => neutralizeMentions(line.replace(/\t/g, '  ').replace(CONTROLS, '')));
+  const lines = text.split(/\r\n|\r|\n/).map((line) => neutralizeMentions(toPrintable(line)));
   const body = lines.join('\n');
   const fence = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
   return `${fence}${language}\n${body}\n${fence}`;
