@@ -5,6 +5,9 @@ import { ApiError } from './errors.ts';
 import type { BuildkiteHttp, OpenBody } from './http.ts';
 import type { BuildkiteAccessToken, BuildkiteBuild, BuildkiteJob } from './types.ts';
 
+/** What a 401 means to a user, wherever it comes from. */
+const TOKEN_REJECTED = 'Buildkite rejected the token (401): check BK_TOKEN / --token';
+
 export const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
 
 /** The most the builds list returns per page. */
@@ -32,7 +35,7 @@ export class BuildkiteClient {
       ({ body: token } = await this.http.getJson<BuildkiteAccessToken | null>(`${this.ref.apiUrl}/v2/access-token`));
     } catch (error: unknown) {
       if (error instanceof ApiError && error.status === 401) {
-        throw new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
+        throw new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
       }
       throw error;
     }
@@ -96,7 +99,7 @@ export class BuildkiteClient {
     } catch (error: unknown) {
       // A token revoked mid-scan: the same message as at the start.
       if (error instanceof ApiError && error.status === 401 && this.http.isApiUrl(error.url)) {
-        throw new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
+        throw new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
       }
       throw error;
     }
@@ -119,7 +122,7 @@ export class BuildkiteClient {
       return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
     }
     if (error.status === 401) {
-      return new ApiError('Buildkite rejected the token (401): check BK_TOKEN / --token', { ...details(error), cause: error });
+      return new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
     }
     if (error.status === 400 && text.includes('this deep')) {
       return new ApiError(`Buildkite refuses to list builds this deep (400): lower --max-builds (BK_MAX_BUILDS)`, { ...details(error), cause: error });

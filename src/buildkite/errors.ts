@@ -1,6 +1,8 @@
 // One error type for everything that goes wrong talking to Buildkite. Its message is a
 // one-line reason a user can act on; it carries status, method and URL, never the token.
 
+import { toPrintable } from '../core/clean-line.ts';
+
 /** What an ApiError carries besides its message. */
 export interface ApiErrorDetails {
   readonly status: number | null;
@@ -80,7 +82,11 @@ export function describeNetworkError(error: unknown): string {
   return oneLine(String(error));
 }
 
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '').trim();
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+/**
+ * A server's or the network's message as one printable line: terminal escapes and control
+ * characters (from a hostile or broken server) removed, whitespace collapsed, length bounded.
+ */
+export function oneLine(text: string, max = 300): string {
+  const line = toPrintable(text).replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
 }

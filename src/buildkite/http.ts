@@ -5,7 +5,7 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { ApiError, describeNetworkError, isRetryableStatus, type ApiErrorDetails } from './errors.ts';
+import { ApiError, describeNetworkError, isRetryableStatus, oneLine, type ApiErrorDetails } from './errors.ts';
 import { RateLimiter, realClock, type Clock, type HeaderLookup, type Scope } from './rate-limiter.ts';
 
 export interface RetryPolicy {
@@ -367,11 +367,3 @@ async function readText(
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/**
- * A server's message as one printable line: whitespace collapsed, control characters (terminal
- * escapes from a hostile or broken server) removed, length bounded.
- */
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f-\x9f]/g, '').trim();
-  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
-}

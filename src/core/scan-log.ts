@@ -67,11 +67,6 @@ export class LogScanner {
     return this.bytes;
   }
 
-  /** Lines completed so far. */
-  get linesScanned(): number {
-    return this.lines;
-  }
-
   push(chunk: Uint8Array): void {
     if (this.ended) throw new Error('LogScanner: push after end');
     this.bytes += chunk.length;
