@@ -2,30 +2,20 @@
 // often), what is never retried, what waits for a rate-limit reset, how redirects, gzip, cut
 // and stalled bodies are handled, and how logs that stay unreadable are reported.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MatchRecord } from '../../src/core/types.ts';
 import { ApiError } from '../../src/buildkite/errors.ts';
 import { scan } from '../../src/pipeline/scan.ts';
-import { SIGNATURES, startSimulator, type FailureMode, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { SIGNATURES, type FailureMode } from '../../src/simulator/index.ts';
 import { runCli } from '../support/cli.ts';
-import { expectSameMatches, FAST_RETRY, settingsFor, truth, type Query } from './support.ts';
+import { expectSameMatches, fast, FAST_RETRY, settingsFor, truth, useSimulators, type Query } from './support.ts';
 
 const PATTERNS = [SIGNATURES.kvTokens, SIGNATURES.cudaIllegalAccess, SIGNATURES.connectionReset, SIGNATURES.hfReadTimeout];
 /** About 50 logs on seed 7: small enough for many scans, big enough for every fault to show. */
 const QUERY: Query = { maxBuilds: 60, branchRegex: '.*', step: 'v1 Test others', patterns: PATTERNS, regex: false };
 
-const GENEROUS = { orgLimit: 100_000, userLimit: 100_000 };
-const sims: Simulator[] = [];
-async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await startSimulator({ seed: 7, builds: 60, logLines: [20, 80], rateLimit: GENEROUS, ...options });
-  sims.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const simulator = useSimulators({ builds: 60, logLines: [20, 80] });
 
-const fast = { http: { retry: FAST_RETRY } } as const;
 
 describe('the same scan, clean and under injected faults', () => {
   it('reports the same matches byte for byte, with exactly one extra request per fault (bundled CLI)', async () => {

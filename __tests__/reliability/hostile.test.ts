@@ -5,24 +5,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scan, SlowPatternError } from '../../src/pipeline/scan.ts';
-import { LONG_LINE_SIGNATURE, SIGNATURES, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { LONG_LINE_SIGNATURE, SIGNATURES } from '../../src/simulator/index.ts';
 import { runCli } from '../support/cli.ts';
-import { expectSameMatches, FAST_RETRY, settingsFor, truth, type Query } from './support.ts';
+import { expectSameMatches, fast, settingsFor, truth, useSimulators, type Query } from './support.ts';
 
 const PATTERNS = [SIGNATURES.kvTokens, SIGNATURES.cudaIllegalAccess, SIGNATURES.connectionReset, SIGNATURES.hfReadTimeout];
-const fast = { http: { retry: FAST_RETRY } } as const;
 
-const sims: Simulator[] = [];
-async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await startSimulator({ seed: 7, builds: 60, logLines: [20, 60], rateLimit: { orgLimit: 100_000, userLimit: 100_000 }, ...options });
-  sims.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const simulator = useSimulators({ builds: 60, logLines: [20, 60] });
 
 let dir: string;
 beforeAll(() => {

@@ -2,21 +2,13 @@
 
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scan } from '../../src/pipeline/scan.ts';
-import { SIGNATURES, startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import { SIGNATURES } from '../../src/simulator/index.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
-import { FAST_RETRY, settingsFor } from './support.ts';
+import { fast, settingsFor, useSimulators } from './support.ts';
 
-const sims: Simulator[] = [];
-async function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = await startSimulator({ seed: 7, builds: 40, logLines: [20, 60], rateLimit: { orgLimit: 100_000, userLimit: 100_000 }, ...options });
-  sims.push(sim);
-  return sim;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+const simulator = useSimulators({ builds: 40, logLines: [20, 60] });
 
 const ARGS = ['--no-cache', '--max-builds', '40', '--branch-regex', '.*', '--pattern', SIGNATURES.kvTokens];
 
@@ -55,7 +47,7 @@ describe('the token never appears in output', () => {
       expect(`${res.stdout}${res.stderr}`).toContain('Bearer ***');
       expectNoToken(res, sim.token);
     }
-    const report = await scan(settingsFor(sim, { maxBuilds: 40, branchRegex: '.*', step: 'v1 Test others', patterns: [SIGNATURES.kvTokens], regex: false }), { http: { retry: FAST_RETRY } });
+    const report = await scan(settingsFor(sim, { maxBuilds: 40, branchRegex: '.*', step: 'v1 Test others', patterns: [SIGNATURES.kvTokens], regex: false }), fast);
     expect(report.failures.length).toBeGreaterThan(0);
     expect(JSON.stringify(report)).not.toContain(sim.token);
   });

@@ -1,15 +1,34 @@
 // Shared by the reliability tests: settings for an in-process scan against a simulator, fast
 // retries, and the comparison with the simulator's ground truth.
 
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { MatchRecord } from '../../src/core/types.ts';
 import type { RetryPolicy } from '../../src/buildkite/http.ts';
 import { parseSettings, type RawSettings, type Settings } from '../../src/settings.ts';
-import { expectedMatches, type ExpectedMatch, type GroundTruthQuery, type Simulator } from '../../src/simulator/index.ts';
+import { expectedMatches, startSimulator, type ExpectedMatch, type GroundTruthQuery, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 
 /** Retries as the product does them, with millisecond delays and a wider budget so that
  * fault rates of 20-30 % cannot exhaust it by chance. */
 export const FAST_RETRY: RetryPolicy = { retries: 8, rateLimitRetries: 8, baseDelayMs: 2, maxDelayMs: 32 };
+
+/** Scan options with FAST_RETRY. */
+export const fast = { http: { retry: FAST_RETRY } } as const;
+
+/**
+ * A factory of small simulators with generous rate limits (unless a test sets its own), each
+ * closed after the test that started it. Call once at the top of a test file.
+ */
+export function useSimulators(defaults: SimulatorOptions): (options?: SimulatorOptions) => Promise<Simulator> {
+  const sims: Simulator[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.splice(0).map((s) => s.close()));
+  });
+  return async (options = {}) => {
+    const sim = await startSimulator({ seed: 7, rateLimit: { orgLimit: 100_000, userLimit: 100_000 }, ...defaults, ...options });
+    sims.push(sim);
+    return sim;
+  };
+}
 
 export interface Query {
   readonly maxBuilds: number;
