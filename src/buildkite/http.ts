@@ -37,7 +37,6 @@ export interface HttpOptions {
 export interface HttpStats {
   requests: number;
   rateLimited: number;
-  retries: number;
 }
 
 /** An open response body, decoded from gzip when the server compressed it. */
@@ -52,7 +51,7 @@ export interface OpenBody {
 const MAX_REDIRECTS = 5;
 
 export class BuildkiteHttp {
-  readonly stats: HttpStats = { requests: 0, rateLimited: 0, retries: 0 };
+  readonly stats: HttpStats = { requests: 0, rateLimited: 0 };
   readonly limiter: RateLimiter;
   private readonly origin: string;
   private readonly retry: RetryPolicy;
@@ -140,7 +139,6 @@ export class BuildkiteHttp {
           await this.clock.sleep(this.clock.random() * cap, this.stopping.signal);
         }
         if (this.stopping.signal.aborted) throw error;
-        this.stats.retries++;
       }
     }
   }

@@ -11,8 +11,6 @@ export interface PatternSummary {
   readonly builds: number;
   /** Distinct PR numbers with a match (PR builds only). */
   readonly pullRequests: readonly string[];
-  /** Distinct branches with a match. */
-  readonly branches: number;
   /** Matches in attempts that were retried (the retry may have passed: a flake signal). */
   readonly retriedAttempts: number;
   /** Seen in two or more PRs, or in a retried attempt: likely a flake, not a PR's own bug. */
@@ -38,7 +36,6 @@ export function summarizeByPattern(matches: readonly MatchRecord[], order: reado
       matches: list,
       builds: new Set(list.map((m) => m.build_number)).size,
       pullRequests,
-      branches: new Set(list.map((m) => m.branch)).size,
       retriedAttempts,
       likelyFlaky: pullRequests.length >= 2 || retriedAttempts > 0,
     });
