@@ -15,6 +15,7 @@ import { readInputs, type ActionInputs } from './inputs.ts';
 import { buildFullReport, setOutputs, writeReportFile } from './outputs.ts';
 import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
 import { resolvePullRequest } from './pull-request.ts';
+import { keepYoungGenerationSmall } from '../heap.ts';
 
 /** GitHub refuses a step summary over 1 MiB; the margin covers the byte-exact edge. */
 const SUMMARY_MAX_BYTES = 1024 * 1024 - 1024;
@@ -128,4 +129,5 @@ function logProgress(event: ScanProgress): void {
   }
 }
 
+keepYoungGenerationSmall();
 await run();

@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { parseEnvFile } from './env-file.ts';
+import { keepYoungGenerationSmall } from '../heap.ts';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import { renderText } from '../report/render-text.ts';
 import { toPrintable } from '../core/clean-line.ts';
@@ -164,6 +165,7 @@ class TtyProgress {
   }
 }
 
+keepYoungGenerationSmall();
 main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;
