@@ -1,7 +1,7 @@
 // The young generation stays small (src/heap.ts) in the bundled CLI on Node 20 and on the
 // action's Node 24, unless the user sizes it through node's options. A scan that reads tens of
-// MB over several concurrent streams makes V8 grow an unbounded young generation to 16 MiB,
-// so the test can tell.
+// MB over several concurrent streams makes V8 grow an unbounded young generation, so the test
+// can tell.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ let sim: Simulator;
 let dir: string;
 
 beforeAll(async () => {
-  sim = await startSimulator({ seed: 3, builds: 30, bigLogs: { count: 6, bytes: 16 * MiB } });
+  sim = await startSimulator({ seed: 3, builds: 30, bigLogs: { count: 8, bytes: 16 * MiB } });
   dir = mkdtempSync(join(tmpdir(), 'flake-checker-heap-'));
 });
 afterAll(async () => {
@@ -48,11 +48,12 @@ describe('the young generation', () => {
     ['Node 24 (the action runtime)', NODE24],
   ])('stays at its initial size during a scan on %s', async (_name, node) => {
     if (!existsSync(node)) throw new Error(`${node} is missing: run npm run node24`);
-    expect(await youngGeneration(node)).toBeLessThanOrEqual(6 * MiB);
+    expect(await youngGeneration(node)).toBeLessThanOrEqual(4 * MiB);
   });
 
   it('grows as V8 decides when the user sizes it through NODE_OPTIONS', async () => {
-    expect(await youngGeneration(process.execPath, '--max-semi-space-size=16')).toBeGreaterThan(12 * MiB);
+    // The same scan: V8 left alone grows it at least twofold.
+    expect(await youngGeneration(process.execPath, '--max-semi-space-size=16')).toBeGreaterThanOrEqual(8 * MiB);
   });
 
   it('is left alone when node was started with a semi-space flag', () => {
