@@ -121,21 +121,28 @@ describe('LogScanner', () => {
       'get_num_new_matched_tokens 96', 'FAILED x.py::test_a', ' ', 'word', '\r\n', '\n', '\r', '\x1b_bk;t=1745322209921\x07',
       '\x1b_bk;dt=12\x1b\\', '\x1b[31m', '\x1b[0m', '\x1b]1339;url=x\x07', '\x1b(B', 'é', '█', '😀', [0xff], [0xe2, 0x82], [0x80], '\u0000',
     ];
-    const patterns = ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'é\\s*█', '\ufffd', '^$'];
+    // The first set has a pattern without a needle, so every block is decoded; in the second
+    // every pattern has one, so blocks without a needle are skipped undecoded.
+    const patternSets = [
+      ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'é\\s*█', '\ufffd', '^$'],
+      ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'word\\s*word', 'ed_tok', '(?<=word )word'],
+    ];
     let seed = 12345;
     const random = (n: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
       return (seed >>> 8) % n;
     };
-    for (let round = 0; round < 200; round++) {
+    for (let round = 0; round < 300; round++) {
       const parts: Buffer[] = [];
       for (let i = random(60); i > 0; i--) {
         const token = tokens[random(tokens.length)]!;
         parts.push(typeof token === 'string' ? Buffer.from(token) : Buffer.from(token));
       }
       const bytes = Buffer.concat(parts);
-      const expected = reference(bytes, patterns);
-      for (const size of [1, 1 + random(16), bytes.length || 1]) expect(scan(bytes, patterns, true, size), `${JSON.stringify(bytes.toString("latin1"))} in pieces of ${size}`).toEqual(expected);
+      for (const patterns of patternSets) {
+        const expected = reference(bytes, patterns);
+        for (const size of [1, 1 + random(16), bytes.length || 1]) expect(scan(bytes, patterns, true, size), `${JSON.stringify(bytes.toString("latin1"))} in pieces of ${size}`).toEqual(expected);
+      }
     }
   });
 });

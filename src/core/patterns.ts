@@ -15,7 +15,16 @@ export interface CompiledPattern {
   readonly block: RegExp | null;
   /** For literal patterns: the text itself, matched with `includes` when confirming. */
   readonly literal: string | null;
+  /**
+   * UTF-8 of text that every match contains (the literal itself, or a run of plain characters
+   * read from the regex), at least MIN_NEEDLE characters; null when none is certain. A block of
+   * clean bytes holding no pattern's needle cannot match: the scanner skips decoding it.
+   */
+  readonly needle: Buffer | null;
 }
+
+/** Shorter needles would be found in nearly every block and only cost a search. */
+export const MIN_NEEDLE = 3;
 
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -44,9 +53,96 @@ export function compilePatterns(
       } catch (error: unknown) {
         throw invalid(source, error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error));
       }
-      return Object.freeze({ source, isRegex, line, block, literal: isRegex ? null : source });
+      const required = isRegex ? requiredLiteral(source) : source;
+      const needle = required !== null && required.length >= MIN_NEEDLE ? Buffer.from(required, 'utf8') : null;
+      return Object.freeze({ source, isRegex, line, block, literal: isRegex ? null : source, needle });
     }),
   );
+}
+
+/** A quantifier `{n}`, `{n,}` or `{n,m}` (anything else starting with `{` is a literal brace). */
+const BRACES = /^\{(\d+)(?:,\d*)?\}/;
+
+/**
+ * The longest run of plain characters that every match of the regex contains, or null when none
+ * is certain. Conservative: only characters outside groups and classes count; a top-level `|`,
+ * or an escape whose length this does not parse (`\x`, `\u`, `\c`, `\p`, `\k`, digits), gives
+ * null; a character made optional by `?`, `*` or `{0,...}` is dropped.
+ */
+export function requiredLiteral(source: string): string | null {
+  let best = '';
+  let run = '';
+  const flush = () => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  /** Skips a quantifier at `i` (and its lazy `?`); returns [next index, minimum count] or null. */
+  const quantifier = (i: number): [number, number] | null => {
+    const c = source[i];
+    let next: number;
+    let min: number;
+    if (c === '*' || c === '?') [next, min] = [i + 1, 0];
+    else if (c === '+') [next, min] = [i + 1, 1];
+    else {
+      const m = c === '{' ? BRACES.exec(source.slice(i)) : null;
+      if (!m) return null;
+      [next, min] = [i + m[0].length, Number(m[1])];
+    }
+    return [source[next] === '?' ? next + 1 : next, min];
+  };
+  for (let i = 0; i < source.length; ) {
+    const c = source[i]!;
+    let atom: string | null = null; // a plain character, or null for anything else
+    let end: number;
+    if (c === '\\') {
+      const d = source[i + 1];
+      if (d === undefined || /[xucpPk0-9]/.test(d)) return null;
+      atom = /[\\^$.*+?()[\]{}|/-]/.test(d) ? d : null;
+      end = i + 2;
+    } else if (c === '(' || c === '[') {
+      end = skipGroupOrClass(source, i);
+      if (end < 0) return null;
+    } else if (c === '|') {
+      return null;
+    } else if (c >= '\ud800' && c <= '\udfff') {
+      // Half of a character outside the BMP: a quantifier may apply to this half alone.
+      end = i + 1;
+    } else if ('.^$)]{}*+?'.includes(c)) {
+      end = i + 1;
+    } else {
+      atom = c;
+      end = i + 1;
+    }
+    const q = quantifier(end);
+    if (atom !== null && (q === null || q[1] >= 1)) run += atom;
+    // After a quantified atom, more copies or other text may follow: the run ends there.
+    if (atom === null || q !== null) flush();
+    i = q ? q[0] : end;
+  }
+  flush();
+  return best === '' ? null : best;
+}
+
+/** The index after the group or class opening at `start`, or -1 when it does not close. */
+function skipGroupOrClass(source: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      i++;
+    } else if (c === '[') {
+      // A class ends at the first unescaped `]`; brackets inside it are plain characters.
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+      if (i >= source.length) return -1;
+      if (depth === 0) return i + 1;
+    } else if (c === '(') {
+      depth++;
+    } else if (c === ')') {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return -1;
 }
 
 /**

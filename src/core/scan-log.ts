@@ -25,12 +25,24 @@ export const MAX_LINE_BYTES = 256 * 1024;
 export const PIECE_OVERLAP = 4 * 1024;
 
 const LF = 10;
-/** A block of lines cleaned, with its line breaks counted. */
+/**
+ * A block of lines cleaned, with its line breaks counted. `text` is null when the block holds
+ * no pattern's needle, so nothing in it can match and it was not decoded; `length`, `first` and
+ * `last` (a character's code, or a byte's where `text` is null: the same for `\r` and `\n`)
+ * still tell how its lines end.
+ */
 interface Cleaned {
-  readonly text: string;
+  readonly text: string | null;
   readonly breaks: number;
+  readonly length: number;
+  readonly first: number;
+  readonly last: number;
 }
-const NOTHING: Cleaned = { text: '', breaks: 0 };
+const NOTHING: Cleaned = { text: '', breaks: 0, length: 0, first: -1, last: -1 };
+
+function cleanedText(text: string, breaks: number): Cleaned {
+  return { text, breaks, length: text.length, first: text.charCodeAt(0), last: text.charCodeAt(text.length - 1) };
+}
 const CR = 13;
 const EMPTY = Buffer.alloc(0);
 
@@ -65,8 +77,13 @@ export class LogScanner {
   private bytes = 0;
   private ended = false;
 
+  /** Every pattern's needle, or null when some pattern has none (then every block is decoded). */
+  private readonly needles: readonly Buffer[] | null;
+
   constructor(private readonly patterns: readonly CompiledPattern[]) {
     this.hits = patterns.map(() => null);
+    const needles = patterns.map((p) => p.needle);
+    this.needles = needles.every((n) => n !== null) ? needles : null;
   }
 
   /** Bytes pushed so far. */
@@ -124,10 +141,18 @@ export class LogScanner {
     }
     if (isUtf8(bytes)) {
       const clean = stripEscapeBytes(bytes);
-      if (clean) return { text: clean.bytes.toString(isAscii(clean.bytes) ? 'latin1' : 'utf8'), breaks: clean.breaks };
+      if (clean) {
+        const { bytes: out, breaks } = clean;
+        // The UTF-8 of a text holds the UTF-8 of each piece of it, so without a needle no
+        // pattern can match in this block: it is only counted, like grep skipping ahead.
+        if (this.needles && !this.needles.some((needle) => out.indexOf(needle) >= 0)) {
+          return { text: null, breaks, length: out.length, first: out.length > 0 ? out[0]! : -1, last: out.length > 0 ? out[out.length - 1]! : -1 };
+        }
+        return cleanedText(out.toString(isAscii(out) ? 'latin1' : 'utf8'), breaks);
+      }
     }
     const text = stripEscapes(bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'));
-    return { text, breaks: countBreaks(text) };
+    return cleanedText(text, countBreaks(text));
   }
 
   /** Matches the line in progress in pieces while it is longer than MAX_LINE_BYTES. */
@@ -143,7 +168,7 @@ export class LogScanner {
     while (this.carry.length > MAX_LINE_BYTES) {
       const cut = safeCut(this.carry, MAX_LINE_BYTES);
       const { text: piece } = this.clean(this.carry.subarray(0, cut));
-      if (piece !== '') this.matchAll(piece, { cutStart: this.inLongLine, cutEnd: true });
+      if (piece) this.matchAll(piece, { cutStart: this.inLongLine, cutEnd: true });
       this.inLongLine = true;
       this.carry = Buffer.from(this.carry.subarray(safeCut(this.carry, cut - PIECE_OVERLAP)));
     }
@@ -155,31 +180,34 @@ export class LogScanner {
    * cleaned to nothing.
    */
   private scanLines(cleaned: Cleaned, atEnd = false): void {
-    let { text, breaks } = cleaned;
+    let { text, breaks, length } = cleaned;
+    const { first, last } = cleaned;
     // The `\n` of a `\r\n` whose `\r` ended the previous block (perhaps with escapes between).
-    if (this.pendingCR && text.charCodeAt(0) === LF) {
-      text = text.slice(1);
+    if (this.pendingCR && first === LF) {
+      text = text === null ? null : text.slice(1);
       breaks--;
+      length--;
     }
     const longLine = this.inLongLine;
     this.pendingCR = false;
     this.inLongLine = false;
-    if (text === '') {
+    if (length === 0) {
       if (atEnd && longLine) this.lines += 1;
       return;
     }
-    const n = text.length;
-    const last = text.charCodeAt(n - 1);
     // The first line continues a long line matched in pieces: its start is a cut, not the line's.
     const edges = { cutStart: longLine, cutEnd: false };
     if (last !== LF && last !== CR) {
       // Only at the end: the last line has no terminator.
-      this.matchAll(text, edges);
+      if (text !== null) this.matchAll(text, edges);
       this.lines += breaks + 1;
       return;
     }
     this.pendingCR = last === CR;
-    this.matchAll(text.slice(0, last === LF && text.charCodeAt(n - 2) === CR ? n - 2 : n - 1), edges);
+    if (text !== null) {
+      const n = text.length;
+      this.matchAll(text.slice(0, last === LF && text.charCodeAt(n - 2) === CR ? n - 2 : n - 1), edges);
+    }
     this.lines += breaks;
   }
 
