@@ -7,7 +7,7 @@
 ;; runs of plain text are copied 16 bytes at a time with SIMD and each sequence costs a few
 ;; byte compares.
 ;;
-;; The grammar is ESCAPES' own, alternatives tried in the same order, at an ESC byte:
+;; The grammar is ESCAPES' own, at an ESC byte, with its order of alternatives where they overlap:
 ;;   A. ESC [_]PX^] then bytes other than BEL, ESC, LF, ended by BEL or ESC \   (APC/OSC/DCS/PM/SOS)
 ;;   B. ESC _bk; [d] t= digits                                                  (a cut timestamp)
 ;;   C. ESC [ params(0x30-0x3f)* intermediates(0x20-0x2f)* final(0x40-0x7e)   (CSI)
@@ -25,6 +25,24 @@
     (local.set $c (i32.const -1))
     (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $end))
       (then (local.set $c (i32.load8_u offset=1 (local.get $i)))))
+    ;; C first, the commonest (colours): after ESC [ neither A nor B can match, and when C does
+    ;; not, D takes the two bytes ESC [ ('[' is a final byte, not an intermediate).
+    (if (i32.eq (local.get $c) (i32.const 0x5b))
+      (then
+        (local.set $j (i32.add (local.get $i) (i32.const 2)))
+        (block $params
+          (loop $param
+            (br_if $params (i32.ge_u (local.get $j) (local.get $end)))
+            (local.set $d (i32.load8_u (local.get $j)))
+            (br_if $params (i32.gt_u (i32.sub (local.get $d) (i32.const 0x30)) (i32.const 0x0f)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $param)))
+        (local.set $j (call $skipRange (local.get $j) (local.get $end) (i32.const 0x20) (i32.const 0x2f)))
+        (if (i32.lt_u (local.get $j) (local.get $end))
+          (then
+            (if (i32.le_u (i32.sub (i32.load8_u (local.get $j)) (i32.const 0x40)) (i32.const 0x3e))
+              (then (return (i32.add (local.get $j) (i32.const 1)))))))
+        (return (i32.add (local.get $i) (i32.const 2)))))
     ;; A. a string ended by BEL or ESC \
     (if (i32.or (i32.or (i32.eq (local.get $c) (i32.const 0x5f)) (i32.eq (local.get $c) (i32.const 0x5d)))
                 (i32.or (i32.or (i32.eq (local.get $c) (i32.const 0x50)) (i32.eq (local.get $c) (i32.const 0x58)))
@@ -73,15 +91,6 @@
             (if (i32.eq (i32.load16_u (local.get $j)) (i32.const 0x3d74)) ;; "t="
               (then
                 (return (call $skipRange (i32.add (local.get $j) (i32.const 2)) (local.get $end) (i32.const 0x30) (i32.const 0x39)))))))))
-    ;; C. CSI: ESC [ params intermediates final
-    (if (i32.eq (local.get $c) (i32.const 0x5b))
-      (then
-        (local.set $j (call $skipRange (i32.add (local.get $i) (i32.const 2)) (local.get $end) (i32.const 0x30) (i32.const 0x3f)))
-        (local.set $j (call $skipRange (local.get $j) (local.get $end) (i32.const 0x20) (i32.const 0x2f)))
-        (if (i32.lt_u (local.get $j) (local.get $end))
-          (then
-            (if (i32.le_u (i32.sub (i32.load8_u (local.get $j)) (i32.const 0x40)) (i32.const 0x3e))
-              (then (return (i32.add (local.get $j) (i32.const 1)))))))))
     ;; D. ESC intermediates final; E. a lone ESC
     (local.set $j (call $skipRange (i32.add (local.get $i) (i32.const 1)) (local.get $end) (i32.const 0x20) (i32.const 0x2f)))
     (if (i32.lt_u (local.get $j) (local.get $end))

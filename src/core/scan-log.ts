@@ -83,7 +83,10 @@ export class LogScanner {
   constructor(private readonly patterns: readonly CompiledPattern[]) {
     this.hits = patterns.map(() => null);
     const needles = patterns.map((p) => p.needle);
-    this.needles = needles.every((n) => n !== null) ? needles : null;
+    // A needle that holds another is found only where that one is: searching the other suffices.
+    this.needles = needles.every((n) => n !== null)
+      ? needles.filter((n, i) => !needles.some((m, j) => j !== i && n.includes(m) && (!m.equals(n) || j < i)))
+      : null;
   }
 
   /** Bytes pushed so far. */
