@@ -1,13 +1,19 @@
-// Scanning one log as its bytes arrive: split into lines, decode, clean, match. Pure and
+// Scanning one log as its bytes arrive: split into lines, clean, decode, match. Pure and
 // incremental: the caller pushes chunks (from the network or the cache) and never holds the
 // whole log; memory is bounded by the chunk size plus MAX_LINE_BYTES.
 //
-// Speed (docs/benchmarks.md): the work is done per block of complete lines, never per line.
-// Lines are cut on bytes, so a block always ends on a character boundary and decodes without a
-// streaming decoder; an all-ASCII block (the usual case) decodes as latin1 into a one-byte
-// string, on which V8's regexes run several times faster than on a two-byte string. Line
-// breaks stay in the text (`\r\n`, `\n`, bare `\r`) and are only located around a candidate
-// match and counted once per block.
+// Speed (docs/benchmarks.md, "Scanning speed"): the work is done per block of complete lines,
+// never per line, the way grep works:
+// - lines are cut on bytes, so a block always ends on a character boundary;
+// - a block of valid UTF-8 is cleaned as bytes in WebAssembly (strip-bytes.ts), which also
+//   counts its line breaks;
+// - when every pattern has a needle (text each of its matches contains) and the clean bytes
+//   hold none, nothing in the block can match: it is counted and dropped, never decoded;
+// - otherwise it is decoded (all-ASCII as latin1, into a one-byte string, on which V8's regexes
+//   run several times faster) and each pattern's block regex finds candidate lines, each
+//   confirmed on its own. Line breaks stay in the text and are located only around a candidate.
+// Invalid UTF-8 takes the text path: decoded first (bad sequences become U+FFFD), then cleaned
+// with the ESCAPES regex, whose output the WebAssembly cleaner reproduces byte for byte.
 
 import { isAscii, isUtf8 } from 'node:buffer';
 import { stripEscapes } from './clean-line.ts';
