@@ -15,8 +15,8 @@
 
 import { setFlagsFromString } from 'node:v8';
 
-/** The flags by which a user takes control of the young generation's size. */
-const USER_CHOICE = /--(?:max|min)-semi-space-size|--semi-space-growth-factor/;
+/** The flags by which a user takes control of the young generation's size (V8 takes `_` for `-`). */
+const USER_CHOICE = /--(?:max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor/;
 
 /**
  * Stops the young generation from growing, unless the user set its size through node's options

@@ -60,5 +60,6 @@ describe('the young generation', () => {
     expect(keepYoungGenerationSmall(['--max-semi-space-size=64'], '')).toBe(false);
     expect(keepYoungGenerationSmall([], '--semi-space-growth-factor=4')).toBe(false);
     expect(keepYoungGenerationSmall(['--min-semi-space-size=8'], '--enable-source-maps')).toBe(false);
+    expect(keepYoungGenerationSmall([], '--max_semi_space_size=16')).toBe(false); // V8's own spelling
   });
 });

@@ -53,5 +53,7 @@ describe('requiredLiteral', () => {
     expect(regex!.needle).toBeNull(); // "ab" is too short to be worth a search
     expect(short!.needle).toEqual(Buffer.from('wor'));
     expect(compilePatterns(['a|b'], false, invalid)[0]!.needle).toEqual(Buffer.from('a|b'));
+    // A lone surrogate has no UTF-8: no needle, so the line is still tested as text.
+    expect(compilePatterns(['ab\ud83d'], false, invalid)[0]!.needle).toBeNull();
   });
 });

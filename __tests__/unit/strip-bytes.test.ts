@@ -71,6 +71,16 @@ describe('stripEscapeBytes', () => {
     }
   });
 
+  it('reads nothing past the output when it ends with a CR and fills the memory exactly', () => {
+    // Output at [n, 2n): when nothing is removed and 2n is the memory's size, a read of the byte
+    // after a final CR would trap. Each size makes the memory grow to exactly 2n.
+    for (let n = 32 * 1024; n <= 2 * 1024 * 1024; n *= 2) {
+      const got = stripEscapeBytes(Buffer.from(`${'a'.repeat(n - 1)}\r`))!;
+      expect(got.bytes.length).toBe(n);
+      expect(got.breaks).toBe(1);
+    }
+  });
+
   it('grows its memory for a large block and declines one over the limit', () => {
     const line = '\x1b_bk;t=1790951970000\x07\x1b[32mPASSED\x1b[0m tests/test_a.py::test_b\r\n';
     const text = line.repeat(Math.floor(MAX_STRIP_BYTES / line.length));

@@ -176,11 +176,15 @@
         (local.set $b (i32.load8_u (local.get $p)))
         (if (i32.eq (local.get $b) (i32.const 0x0a))
           (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+        ;; A CR counts unless a LF follows; the last byte has nothing after it to read (i32.or
+        ;; would evaluate the load anyway, past the end: hence the nested ifs).
         (if (i32.eq (local.get $b) (i32.const 0x0d))
           (then
-            (if (i32.or (i32.ge_u (i32.add (local.get $p) (i32.const 1)) (local.get $end))
-                        (i32.ne (i32.load8_u offset=1 (local.get $p)) (i32.const 0x0a)))
-              (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))))
+            (if (i32.ge_u (i32.add (local.get $p) (i32.const 1)) (local.get $end))
+              (then (local.set $count (i32.add (local.get $count) (i32.const 1))))
+              (else
+                (if (i32.ne (i32.load8_u offset=1 (local.get $p)) (i32.const 0x0a))
+                  (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))))))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $next)))
     (local.get $count)))

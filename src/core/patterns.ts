@@ -26,6 +26,8 @@ export interface CompiledPattern {
 /** Shorter needles would be found in nearly every block and only cost a search. */
 export const MIN_NEEDLE = 3;
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
@@ -54,7 +56,8 @@ export function compilePatterns(
         throw invalid(source, error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error));
       }
       const required = isRegex ? requiredLiteral(source) : source;
-      const needle = required !== null && required.length >= MIN_NEEDLE ? Buffer.from(required, 'utf8') : null;
+      // A lone surrogate cannot be encoded (it would become U+FFFD), so it gives no needle.
+      const needle = required !== null && required.length >= MIN_NEEDLE && !LONE_SURROGATE.test(required) ? Buffer.from(required, 'utf8') : null;
       return Object.freeze({ source, isRegex, line, block, literal: isRegex ? null : source, needle });
     }),
   );
