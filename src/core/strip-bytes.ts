@@ -18,6 +18,8 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object) => { readonly exports: Record<string, unknown> };
 }
+// WebAssembly is no new requirement: undici's HTTP parser (llhttp) is WebAssembly too, so a Node
+// without it (`node --jitless`) could not download a log in the first place.
 const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 
 interface Escapes {
