@@ -102,8 +102,8 @@ export const DEFAULTS = {
   apiUrl: 'https://api.buildkite.com',
   /**
    * 16 logs in flight: on the vllm/ci shape (100-150 ms per round trip, ~1 MB logs) this is
-   * where more connections stop paying (8: 6.3x the sequential speed, 16: 8.4x, 24: 8.7x; see
-   * docs/benchmarks.md). Under Buildkite's per-user limit (50/min) the pacer, not the pool,
+   * where more connections stop paying (8: about 7x the sequential speed, 16: 8.4-9.1x, 24: no
+   * better; see docs/benchmarks.md). Under Buildkite's per-user limit (50/min) the pacer, not the pool,
    * sets the speed, and in-flight requests are counted against the window's budget.
    */
   concurrency: 16,
@@ -204,11 +204,7 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   }
 
   function flag(key: SettingKey, value: string | undefined): boolean {
-    if (!given(value)) return false;
-    const text = value.trim().toLowerCase();
-    if (text === 'true') return true;
-    if (text === 'false') return false;
-    throw new UsageError(`${label(key)} must be true or false, got ${JSON.stringify(value)}`);
+    return parseBoolean(label(key), value);
   }
 
   function parseApiUrl(value: string): string {
@@ -265,6 +261,14 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
     }
     return lines;
   }
+}
+
+/** `true` or `false` in any case; blank or absent is false. `name` is what the error calls it. */
+export function parseBoolean(name: string, value: string | undefined): boolean {
+  const text = value?.trim().toLowerCase() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new UsageError(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function reason(error: unknown): string {

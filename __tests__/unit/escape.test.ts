@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   ZWSP,
-  codeFence,
   codeSpan,
-  escapeHtml,
   escapeMarkdownText,
   link,
   neutralizeMentions,
   safeUrl,
-  stripControl,
   truncateBytes,
 } from '../../src/report/escape.ts';
+import { toPrintable } from '../../src/core/clean-line.ts';
 
 /** Reads one inline code span back the CommonMark way: its content as a renderer shows it. */
 function readCodeSpan(span: string): string {
@@ -54,22 +52,6 @@ const HOSTILE = [
   '::error::workflow command',
 ];
 
-describe('stripControl', () => {
-  it('removes terminal escapes, controls and bidi overrides, and makes one line', () => {
-    expect(stripControl('\x1b[31mred\x1b[0m')).toBe('red');
-    expect(stripControl('\x1b_bk;t=1745322209921\x07ok')).toBe('ok');
-    expect(stripControl('a\x07b\x00c\x7fd\x9be')).toBe('abcde');
-    expect(stripControl('a\u202eb\u2066c\u2069\ufeff')).toBe('abc');
-    expect(stripControl('one\ntwo\r\nthree\rfour\tfive')).toBe('one two three four five');
-  });
-});
-
-describe('escapeHtml', () => {
-  it('escapes the five HTML specials', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
-  });
-});
-
 describe('neutralizeMentions', () => {
   it('breaks mentions, team mentions, issue references and autolinks', () => {
     const out = neutralizeMentions('@octocat @org/team #12 GH-3 https://x.example www.x.example a@b.example');
@@ -106,7 +88,7 @@ describe('codeSpan', () => {
     const span = codeSpan(text);
     expect(span).not.toContain('\n');
     const shown = readCodeSpan(span);
-    expect(shown.replaceAll(ZWSP, '')).toBe(stripControl(text) || ' ');
+    expect(shown.replaceAll(ZWSP, '')).toBe(toPrintable(text) || ' ');
     expect(shown).not.toMatch(/@\w/);
   });
 
@@ -120,28 +102,12 @@ describe('codeSpan', () => {
       const cells = splitRow(`| a | ${codeSpan(text, { inTable: true })} | b |`);
       expect(cells).toHaveLength(3);
       // GFM removes the backslash of `\|` before reading the span.
-      expect(readCodeSpan(cells[1]!.trim().replace(/\\\|/g, '|')).replaceAll(ZWSP, '')).toBe(stripControl(text) || ' ');
+      expect(readCodeSpan(cells[1]!.trim().replace(/\\\|/g, '|')).replaceAll(ZWSP, '')).toBe(toPrintable(text) || ' ');
     }
   });
 
   it('renders an empty string as a visible empty span', () => {
     expect(codeSpan('')).toBe('` `');
-  });
-});
-
-describe('codeFence', () => {
-  it('cannot be closed by any line of the text', () => {
-    const text = 'before\n```\nnot the end\n````js\n`````\nafter';
-    const block = codeFence(text);
-    const lines = block.split('\n');
-    const fence = /^`+/.exec(lines[0]!)![0];
-    expect(fence.length).toBe(6);
-    expect(lines.at(-1)).toBe(fence);
-    for (const line of lines.slice(1, -1)) expect(line.trimStart().startsWith(fence)).toBe(false);
-  });
-
-  it('keeps lines, strips escapes and controls, neutralises mentions', () => {
-    expect(codeFence('\x1b[1mbold\x1b[0m\n@octocat\x07')).toBe(`\`\`\`text\nbold\n@${ZWSP}octocat\n\`\`\``);
   });
 });
 

@@ -1,7 +1,7 @@
 // Needles: the text every match of a pattern contains, which lets the scanner skip blocks.
 
 import { describe, expect, it } from 'vitest';
-import { compilePatterns, requiredLiteral } from '../../src/core/patterns.ts';
+import { blockNeedles, compilePatterns, requiredLiteral } from '../../src/core/patterns.ts';
 
 const invalid = (pattern: string, reason: string) => new Error(`${pattern}: ${reason}`);
 
@@ -55,5 +55,13 @@ describe('requiredLiteral', () => {
     expect(compilePatterns(['a|b'], false, invalid)[0]!.needle).toEqual(Buffer.from('a|b'));
     // A lone surrogate has no UTF-8: no needle, so the line is still tested as text.
     expect(compilePatterns(['ab\ud83d'], false, invalid)[0]!.needle).toBeNull();
+  });
+});
+
+describe('blockNeedles', () => {
+  it('keeps one needle per text, none that holds another, and none when a pattern lacks one', () => {
+    const compiled = compilePatterns(['FAILED x', String.raw`AIL\w`, 'AIL', 'zzz'], true, invalid);
+    expect(blockNeedles(compiled)?.map(String)).toEqual(['AIL', 'zzz']);
+    expect(blockNeedles(compilePatterns(['FAILED', 'a|b'], true, invalid))).toBeNull();
   });
 });

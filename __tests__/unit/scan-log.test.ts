@@ -36,9 +36,13 @@ describe('cleaning', () => {
     expect(lines.join('\n')).not.toMatch(/\x1b|bk;t=/);
   });
 
-  it('toPrintable removes control and bidi characters and makes one line', () => {
+  it('toPrintable removes escapes, control and bidi characters and makes one line', () => {
     expect(toPrintable('a\x00b\x07c\td\x9be\x1b[31mf')).toBe('abc def');
     expect(toPrintable('label\n- #1 [main] forged\u202eevil')).toBe('label - #1 [main] forgedevil');
+    expect(toPrintable('\x1b_bk;t=1745322209921\x07ok')).toBe('ok');
+    expect(toPrintable('a\x07b\x00c\x7fd\x9be')).toBe('abcde');
+    expect(toPrintable('a\u202eb\u2066c\u2069\ufeff')).toBe('abc');
+    expect(toPrintable('one\ntwo\r\nthree\rfour\tfive')).toBe('one two three four five');
   });
 });
 

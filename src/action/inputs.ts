@@ -7,7 +7,7 @@
 // core.getInput: the name upper-cased, spaces as underscores, hyphens kept), so tests can hand
 // in a plain environment object.
 
-import { SETTING_NAMES, UsageError, type RawSettings, type SettingKey } from '../settings.ts';
+import { parseBoolean, SETTING_NAMES, UsageError, type RawSettings, type SettingKey } from '../settings.ts';
 
 export const COMMENT_MODES = ['off', 'on-match', 'always'] as const;
 
@@ -34,6 +34,8 @@ export type Environment = Readonly<Record<string, string | undefined>>;
  * validation can put a value in an error message.
  */
 export function readInputs(env: Environment, setSecret: (secret: string) => void): ActionInputs {
+  // Trimmed, as core.getInput trims: YAML block scalars end in a newline. So unlike the CLI's
+  // --step, a step input cannot keep surrounding spaces.
   const input = (name: string): string => env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`]?.trim() ?? '';
   const setting = (key: SettingKey): string | undefined => {
     const names = SETTING_NAMES[key];
@@ -56,7 +58,8 @@ export function readInputs(env: Environment, setSecret: (secret: string) => void
     maxBuilds: setting('maxBuilds'),
     patternsFile: setting('patternsFile'),
     apiUrl: setting('apiUrl'),
-    // One pattern per line; surrounding whitespace and blank lines are dropped, as in the file.
+    // One pattern per line; surrounding whitespace and blank lines are dropped. Unlike in the
+    // patterns file, a line starting with `#` is a pattern: the input is YAML, with its own comments.
     patterns: input(SETTING_NAMES.patterns.input)
       .split(/\r?\n/)
       .map((line) => line.trim())
@@ -93,11 +96,4 @@ function parsePrNumber(value: string): number | null {
     throw new UsageError(`pr-number must be a pull request number (a whole number from 1), got ${JSON.stringify(value)}`);
   }
   return n;
-}
-
-function parseBoolean(name: string, value: string): boolean {
-  const text = value.toLowerCase();
-  if (text === '' || text === 'false') return false;
-  if (text === 'true') return true;
-  throw new UsageError(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }

@@ -8,7 +8,9 @@ import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
-import { codeSpan, escapeMarkdownText, stripControl, truncateBytes } from '../report/escape.ts';
+import { countFailureReasons } from '../core/aggregate.ts';
+import { toPrintable } from '../core/clean-line.ts';
+import { codeSpan, escapeMarkdownText, truncateBytes } from '../report/escape.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
@@ -25,7 +27,7 @@ async function run(): Promise<void> {
     const inputs = readInputs(process.env, core.setSecret);
     const settings = parseSettings(inputs.raw, (path) => readFileSync(path), 'input');
     core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
-    for (const warning of settingsWarnings(settings)) core.warning(stripControl(warning));
+    for (const warning of settingsWarnings(settings)) core.warning(toPrintable(warning));
 
     const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
       scan(settings, { progress: logProgress, userAgent: 'flake-checker-action', http: retryOverridesFromEnv(process.env) }),
@@ -47,7 +49,7 @@ async function run(): Promise<void> {
 async function summarizeFailure(message: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
-    await core.summary.addRaw(`### flake-checker failed\n\n${escapeMarkdownText(truncateBytes(stripControl(message), 2000))}\n`, true).write();
+    await core.summary.addRaw(`### flake-checker failed\n\n${escapeMarkdownText(truncateBytes(toPrintable(message), 2000))}\n`, true).write();
   } catch {
     // The failure itself is reported by setFailed.
   }
@@ -66,7 +68,7 @@ async function publish(report: ScanReport, settings: Settings, inputs: ActionInp
   else core.info('GITHUB_STEP_SUMMARY is not set: no job summary written');
 
   if (report.failures.length > 0) core.warning(describeFailures(report));
-  for (const warning of report.warnings) core.warning(stripControl(warning));
+  for (const warning of report.warnings) core.warning(toPrintable(warning));
   await commentOnPullRequest(report, settings, inputs);
 }
 
@@ -104,11 +106,7 @@ async function commentOnPullRequest(report: ScanReport, settings: Settings, inpu
 }
 
 function describeFailures(report: ScanReport): string {
-  const byReason = new Map<string, number>();
-  for (const failure of report.failures) byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
-  const reasons = [...byReason]
-    .sort((a, b) => b[1] - a[1])
-    .map(([reason, count]) => `${count} × ${truncateBytes(stripControl(reason), 200)}`);
+  const reasons = countFailureReasons(report.failures).map(([reason, count]) => `${count} × ${truncateBytes(toPrintable(reason), 200)}`);
   return `${report.failures.length} logs could not be fetched; matches in them are missing. Reasons: ${reasons.join('; ')}`;
 }
 

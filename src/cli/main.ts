@@ -10,7 +10,7 @@ import { keepYoungGenerationSmall } from '../heap.ts';
 import { retryOverridesFromEnv, scan, type ScanProgress } from '../pipeline/scan.ts';
 import { renderText } from '../report/render-text.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import { DEFAULTS, LIMITS, parseSettings, settingsWarnings, UsageError, type RawSettings } from '../settings.ts';
+import { DEFAULTS, LIMITS, parseSettings, SETTING_NAMES, settingsWarnings, UsageError, type RawSettings, type SettingKey } from '../settings.ts';
 
 interface Flags {
   token?: string;
@@ -76,7 +76,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     flags = program.opts<Flags>();
   } catch (error: unknown) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return 0;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return 0;
       process.stderr.write(`flake-checker: ${error.message.replace(/^error: /, '')} (see --help)\n`);
       return 2;
     }
@@ -95,16 +95,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       }
       for (const [key, value] of parseEnvFile(text)) if (merged[key] === undefined) merged[key] = value;
     }
-    const pick = (flag: string | undefined, name: string) => (flag !== undefined ? flag : merged[name]);
+    // A flag, else its BK_* variable (the names are SETTING_NAMES', shared with the action).
+    const pick = (flag: string | undefined, key: SettingKey) => flag ?? envValue(key, merged);
     const raw: RawSettings = {
-      token: pick(flags.token, 'BK_TOKEN'),
-      org: pick(flags.org, 'BK_ORG'),
-      pipeline: pick(flags.pipeline, 'BK_PIPELINE'),
-      branchRegex: pick(flags.branchRegex, 'BK_BRANCH_REGEX'),
-      step: pick(flags.step, 'BK_STEP_SUBSTR'),
-      maxBuilds: pick(flags.maxBuilds, 'BK_MAX_BUILDS'),
-      patternsFile: pick(flags.patternsFile, 'BK_PATTERNS_FILE'),
-      apiUrl: pick(flags.apiUrl, 'BK_API_URL'),
+      token: pick(flags.token, 'token'),
+      org: pick(flags.org, 'org'),
+      pipeline: pick(flags.pipeline, 'pipeline'),
+      branchRegex: pick(flags.branchRegex, 'branchRegex'),
+      step: pick(flags.step, 'step'),
+      maxBuilds: pick(flags.maxBuilds, 'maxBuilds'),
+      patternsFile: pick(flags.patternsFile, 'patternsFile'),
+      apiUrl: pick(flags.apiUrl, 'apiUrl'),
       patterns: flags.pattern,
       regex: flags.regex ? 'true' : undefined,
       concurrency: flags.concurrency,
@@ -149,6 +150,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     print(process.stderr, `flake-checker: error: ${toPrintable(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   }
+}
+
+/** The value of a setting's BK_* variable, for the settings that have one. */
+function envValue(key: SettingKey, env: NodeJS.ProcessEnv): string | undefined {
+  const name = SETTING_NAMES[key].env;
+  return name ? env[name] : undefined;
 }
 
 /** One self-overwriting status line on a terminal's stderr. */

@@ -2,7 +2,7 @@
 // that matches failed attempts across several PRs (or that a retry made pass) is a flake
 // candidate; one that matches a single PR is more likely that PR's own breakage.
 
-import type { MatchRecord } from './types.ts';
+import type { LogFailure, MatchRecord } from './types.ts';
 
 export interface PatternSummary {
   readonly pattern: string;
@@ -15,6 +15,13 @@ export interface PatternSummary {
   readonly retriedAttempts: number;
   /** Seen in two or more PRs, or in a retried attempt: likely a flake, not a PR's own bug. */
   readonly likelyFlaky: boolean;
+}
+
+/** Why logs could not be fetched: each distinct reason with how many logs, most frequent first. */
+export function countFailureReasons(failures: readonly LogFailure[]): [reason: string, count: number][] {
+  const byReason = new Map<string, number>();
+  for (const failure of failures) byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
+  return [...byReason].sort((a, b) => b[1] - a[1]);
 }
 
 /** Groups matches by pattern, in the order patterns first appear in `order`, else by first match. */

@@ -63,6 +63,17 @@ export function compilePatterns(
   );
 }
 
+/**
+ * The needles a scanner searches a block for, or null when some pattern has none (then no block
+ * can be skipped). A needle that holds another is found only where that one is, so it is
+ * dropped, as are repeats.
+ */
+export function blockNeedles(patterns: readonly CompiledPattern[]): readonly Buffer[] | null {
+  const needles = patterns.map((p) => p.needle);
+  if (!needles.every((n) => n !== null)) return null;
+  return needles.filter((n, i) => !needles.some((m, j) => j !== i && n.includes(m) && (!m.equals(n) || j < i)));
+}
+
 /** A quantifier `{n}`, `{n,}` or `{n,m}` (anything else starting with `{` is a literal brace). */
 const BRACES = /^\{(\d+)(?:,\d*)?\}/;
 
@@ -107,10 +118,8 @@ export function requiredLiteral(source: string): string | null {
       if (end < 0) return null;
     } else if (c === '|') {
       return null;
-    } else if (c >= '\ud800' && c <= '\udfff') {
-      // Half of a character outside the BMP: a quantifier may apply to this half alone.
-      end = i + 1;
-    } else if ('.^$)]{}*+?'.includes(c)) {
+    } else if ('.^$)]{}*+?'.includes(c) || (c >= '\ud800' && c <= '\udfff')) {
+      // Not plain text; half of a character outside the BMP, to which alone a quantifier may apply.
       end = i + 1;
     } else {
       atom = c;

@@ -17,7 +17,7 @@
 
 import { isAscii, isUtf8 } from 'node:buffer';
 import { stripEscapes } from './clean-line.ts';
-import type { CompiledPattern } from './patterns.ts';
+import { blockNeedles, type CompiledPattern } from './patterns.ts';
 import { makeSnippet } from './snippet.ts';
 import { stripEscapeBytes } from './strip-bytes.ts';
 
@@ -31,6 +31,9 @@ export const MAX_LINE_BYTES = 256 * 1024;
 export const PIECE_OVERLAP = 4 * 1024;
 
 const LF = 10;
+const CR = 13;
+const EMPTY = Buffer.alloc(0);
+
 /**
  * A block of lines cleaned, with its line breaks counted. `text` is null when the block holds
  * no pattern's needle, so nothing in it can match and it was not decoded; `length`, `first` and
@@ -49,8 +52,20 @@ const NOTHING: Cleaned = { text: '', breaks: 0, length: 0, first: -1, last: -1 }
 function cleanedText(text: string, breaks: number): Cleaned {
   return { text, breaks, length: text.length, first: text.charCodeAt(0), last: text.charCodeAt(text.length - 1) };
 }
-const CR = 13;
-const EMPTY = Buffer.alloc(0);
+
+/** Clean bytes left undecoded: nothing in them can match. */
+function skipped(bytes: Buffer, breaks: number): Cleaned {
+  return { text: null, breaks, length: bytes.length, first: bytes[0] ?? -1, last: bytes[bytes.length - 1] ?? -1 };
+}
+
+/**
+ * Decodes bytes that end on a character boundary: an all-ASCII block as latin1, into a one-byte
+ * string, on which V8's regexes run several times faster than on a two-byte one. Buffer's UTF-8
+ * decoding replaces invalid sequences with U+FFFD exactly as TextDecoder does.
+ */
+function decode(bytes: Buffer): string {
+  return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+}
 
 /** The first match of one pattern in one log, and how many lines matched. */
 export interface PatternHit {
@@ -88,11 +103,7 @@ export class LogScanner {
 
   constructor(private readonly patterns: readonly CompiledPattern[]) {
     this.hits = patterns.map(() => null);
-    const needles = patterns.map((p) => p.needle);
-    // A needle that holds another is found only where that one is: searching the other suffices.
-    this.needles = needles.every((n) => n !== null)
-      ? needles.filter((n, i) => !needles.some((m, j) => j !== i && n.includes(m) && (!m.equals(n) || j < i)))
-      : null;
+    this.needles = blockNeedles(patterns);
   }
 
   /** Bytes pushed so far. */
@@ -135,12 +146,10 @@ export class LogScanner {
   }
 
   /**
-   * Decodes and cleans bytes that end on a character boundary. Valid UTF-8 (nearly every log) is
-   * cleaned as bytes in WebAssembly, then decoded: an all-ASCII result as latin1, into a
-   * one-byte string, on which V8's regexes run several times faster than on a two-byte one.
-   * Invalid UTF-8 is decoded first, its bad sequences becoming U+FFFD exactly as TextDecoder
-   * makes them, then cleaned as text. A byte-order mark at the very start is dropped, as
-   * TextDecoder does.
+   * Cleans and decodes bytes that end on a character boundary. Valid UTF-8 (nearly every log) is
+   * cleaned as bytes in WebAssembly, then decoded unless it holds no needle. Invalid UTF-8 is
+   * decoded first, its bad sequences becoming U+FFFD, then cleaned as text. A byte-order mark at
+   * the very start is dropped, as TextDecoder does.
    */
   private clean(raw: Buffer): Cleaned {
     let bytes = raw;
@@ -154,13 +163,11 @@ export class LogScanner {
         const { bytes: out, breaks } = clean;
         // The UTF-8 of a text holds the UTF-8 of each piece of it, so without a needle no
         // pattern can match in this block: it is only counted, like grep skipping ahead.
-        if (this.needles && !this.needles.some((needle) => out.indexOf(needle) >= 0)) {
-          return { text: null, breaks, length: out.length, first: out.length > 0 ? out[0]! : -1, last: out.length > 0 ? out[out.length - 1]! : -1 };
-        }
-        return cleanedText(out.toString(isAscii(out) ? 'latin1' : 'utf8'), breaks);
+        if (this.needles && !this.needles.some((needle) => out.indexOf(needle) >= 0)) return skipped(out, breaks);
+        return cleanedText(decode(out), breaks);
       }
     }
-    const text = stripEscapes(bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'));
+    const text = stripEscapes(decode(bytes));
     return cleanedText(text, countBreaks(text));
   }
 

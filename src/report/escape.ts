@@ -20,25 +20,6 @@ import { toPrintable } from '../core/clean-line.ts';
 export const ZWSP = '\u200b';
 
 /**
- * Removes terminal escape sequences and control characters, and turns line breaks and tabs into
- * single spaces: the result is one line of printable text (the same rule as the terminal's).
- */
-export const stripControl = toPrintable;
-
-/** Escapes the five characters that are special in HTML text and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
-}
-
-const HTML_ENTITIES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/**
  * Breaks the patterns GitHub turns into notifications or links, with a zero-width space:
  * `@user` and `@org/team` (and e-mail autolinks), `#123` and `GH-123` issue references,
  * `scheme://` and `www.` autolinks. The text reads the same.
@@ -60,7 +41,7 @@ export function neutralizeMentions(text: string): string {
  */
 export function escapeMarkdownText(text: string): string {
   // Neutralise first: the escapes would hide `://` from the pattern, not from GitHub.
-  return neutralizeMentions(stripControl(text)).replace(/[!-/:-@[-`{-~]/g, '\\$&');
+  return neutralizeMentions(toPrintable(text)).replace(/[!-/:-@[-`{-~]/g, '\\$&');
 }
 
 /** The longest run of consecutive backticks in `text`. */
@@ -79,24 +60,12 @@ function longestBacktickRun(text: string): number {
  */
 export function codeSpan(text: string, options: { inTable?: boolean } = {}): string {
   // An empty span would render as literal backticks.
-  const body = neutralizeMentions(stripControl(text)) || ' ';
+  const body = neutralizeMentions(toPrintable(text)) || ' ';
   const fence = '`'.repeat(longestBacktickRun(body) + 1);
   // An all-space body is kept as is by CommonMark; otherwise one space is stripped per side.
   const pad = /^[` ]|[` ]$/.test(body) && body.trim() !== '' ? ' ' : '';
   const span = `${fence}${pad}${body}${pad}${fence}`;
   return options.inTable ? span.replace(/\|/g, '\\|') : span;
-}
-
-/**
- * A fenced code block holding `text` (which may span lines): controls other than line breaks
- * stripped, fenced by more backticks than any run inside (at least three), so no line of the
- * text can close it.
- */
-export function codeFence(text: string, language = 'text'): string {
-  const lines = text.split(/\r\n|\r|\n/).map((line) => neutralizeMentions(toPrintable(line)));
-  const body = lines.join('\n');
-  const fence = '`'.repeat(Math.max(3, longestBacktickRun(body) + 1));
-  return `${fence}${language}\n${body}\n${fence}`;
 }
 
 /**

@@ -5,7 +5,7 @@
 //
 // Every value from Buildkite is hostile text and goes through src/report/escape.ts.
 
-import { summarizeByPattern, type PatternSummary } from '../core/aggregate.ts';
+import { countFailureReasons, summarizeByPattern, type PatternSummary } from '../core/aggregate.ts';
 import type { LogFailure, MatchRecord, ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
 import { codeSpan, escapeMarkdownText, link, truncateBytes } from './escape.ts';
@@ -106,9 +106,7 @@ function renderCounts(report: ScanReport, settings: ReportSettings): string {
 
 function renderFailures(failures: readonly LogFailure[]): string {
   if (failures.length === 0) return '';
-  const byReason = new Map<string, number>();
-  for (const failure of failures) byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
-  const reasons = [...byReason].sort((a, b) => b[1] - a[1]);
+  const reasons = countFailureReasons(failures);
   const lines = reasons
     .slice(0, SHOWN_FAILURE_REASONS)
     .map(([reason, count]) => `> - ${count} × ${escapeMarkdownText(shorten(reason))}`);

@@ -8,17 +8,17 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
   const out: string[] = [];
   const { matches, stats, failures } = report;
   const n = matches.length;
-  out.push(n === 0 ? 'Found 0 matching failures.' : `Found ${n} matching failure${n === 1 ? '' : 's'}:`);
+  out.push(n === 0 ? 'Found 0 matching failures.' : `Found ${plural(n, 'matching failure')}:`);
   for (const m of matches) {
     const branch = m.pull_request ? `${m.branch} · PR #${m.pull_request}` : m.branch;
     out.push('');
-    out.push(`- #${m.build_number} [${safe(branch)}] ${safe(m.step_label)} — ${safe(m.web_url)}`);
-    out.push(`  Pattern: ${safe(m.pattern)}`);
-    out.push(`  Snippet: ${safe(m.snippet)}`);
+    out.push(`- #${m.build_number} [${toPrintable(branch)}] ${toPrintable(m.step_label)} — ${toPrintable(m.web_url)}`);
+    out.push(`  Pattern: ${toPrintable(m.pattern)}`);
+    out.push(`  Snippet: ${toPrintable(m.snippet)}`);
     const notes = [`line ${m.line}`];
     if (m.count > 1) notes.push(`${m.count} lines matched`);
-    notes.push(`job ${safe(m.job_state)}${m.retried ? ', retried' : ''}`);
-    out.push(`  Job: ${safe(m.job_url)} (${notes.join(', ')})`);
+    notes.push(`job ${toPrintable(m.job_state)}${m.retried ? ', retried' : ''}`);
+    out.push(`  Job: ${toPrintable(m.job_url)} (${notes.join(', ')})`);
   }
 
   const summaries = summarizeByPattern(matches, patternOrder);
@@ -28,14 +28,14 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
     for (const s of summaries) {
       const prs = s.pullRequests.length;
       const verdict = s.likelyFlaky ? 'likely flaky' : 'single PR or branch';
-      out.push(`- ${safe(s.pattern)}: ${s.matches.length} job${s.matches.length === 1 ? '' : 's'} in ${s.builds} build${s.builds === 1 ? '' : 's'}, ${prs} PR${prs === 1 ? '' : 's'}, ${s.retriedAttempts} retried attempt${s.retriedAttempts === 1 ? '' : 's'} (${verdict})`);
+      out.push(`- ${toPrintable(s.pattern)}: ${plural(s.matches.length, 'job')} in ${plural(s.builds, 'build')}, ${plural(prs, 'PR')}, ${plural(s.retriedAttempts, 'retried attempt')} (${verdict})`);
     }
   }
 
   if (failures.length > 0) {
     out.push('');
-    out.push(`Could not fetch ${failures.length} log${failures.length === 1 ? '' : 's'}:`);
-    for (const f of failures.slice(0, 20)) out.push(`- #${f.build_number} ${safe(f.step_label)} (${safe(f.job_id)}): ${safe(f.reason)}`);
+    out.push(`Could not fetch ${plural(failures.length, 'log')}:`);
+    for (const f of failures.slice(0, 20)) out.push(`- #${f.build_number} ${toPrintable(f.step_label)} (${toPrintable(f.job_id)}): ${toPrintable(f.reason)}`);
     if (failures.length > 20) out.push(`- … and ${failures.length - 20} more`);
   }
 
@@ -55,8 +55,4 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
 
 function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function safe(text: string): string {
-  return toPrintable(text);
 }
