@@ -23,7 +23,7 @@ import { LogScanner } from '../src/core/scan-log.ts';
 import { isFinished, matchesBranch, selectJobs } from '../src/core/select.ts';
 import { DEFAULT_PATTERNS, parseSettings } from '../src/settings.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.ts';
-import type { BuildkiteBuild } from '../src/buildkite/types.ts';
+import { toBuild } from '../src/buildkite/client.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,9 +100,11 @@ function selection(sim: Simulator, raw: { step?: string; jobStates?: string } = 
   const ids: string[] = [];
   let unfinished = 0;
   let missing = 0;
-  for (const build of sim.dataset.builds.slice(0, settings.maxBuilds)) {
-    if (!matchesBranch(build as unknown as BuildkiteBuild, settings.branchPattern)) continue;
-    for (const job of selectJobs(build as unknown as BuildkiteBuild, settings)) {
+  for (const simBuild of sim.dataset.builds.slice(0, settings.maxBuilds)) {
+    // Through the client's own reading of the API's JSON, as the CLI sees a build.
+    const build = toBuild(simBuild);
+    if (!build || !matchesBranch(build, settings.branchPattern)) continue;
+    for (const job of selectJobs(build, settings)) {
       ids.push(job.id);
       if (!sim.dataset.logExists(job.id)) missing++;
       else if (!isFinished(job)) unfinished++;

@@ -160,6 +160,18 @@ describe('LogCache', () => {
     expect(files().filter((f) => f.endsWith('.tmp'))).toEqual([recent.slice(dir.length + 1)]);
   });
 
+  it('deletes the entries of other format versions, and nothing else beside its own', async () => {
+    const cache = new LogCache(dir, 1024 * 1024);
+    const key = LogCache.key(['kept']);
+    await put(cache, key, 'current format');
+    mkdirSync(join(dir, 'v0', 'ab'), { recursive: true });
+    writeFileSync(join(dir, 'v0', 'ab', 'old.log.gz'), gzipSync('old format'));
+    writeFileSync(join(dir, 'notes.txt'), 'not the cache');
+    await cache.evict();
+    expect(files()).toEqual(['notes.txt', entryPath(key).slice(dir.length + 1)].sort());
+    expect(await get(cache, key)).toBe('current format');
+  });
+
   it('is best effort: a directory it cannot write is reported once and the scan goes on', async () => {
     const blocked = join(dir, 'a-file');
     writeFileSync(blocked, 'not a directory');

@@ -8,10 +8,10 @@ import type { BuildkiteAccessToken, BuildkiteBuild, BuildkiteJob } from './types
 /** What a 401 means to a user, wherever it comes from. */
 const TOKEN_REJECTED = 'Buildkite rejected the token (401): check BK_TOKEN / --token';
 
-export const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
+const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
 
 /** The most the builds list returns per page. */
-export const PAGE_SIZE_MAX = 100;
+const PAGE_SIZE_MAX = 100;
 
 export interface PipelineRef {
   readonly apiUrl: string;
@@ -34,10 +34,7 @@ export class BuildkiteClient {
     try {
       ({ body: token } = await this.http.getJson<BuildkiteAccessToken | null>(`${this.ref.apiUrl}/v2/access-token`));
     } catch (error: unknown) {
-      if (error instanceof ApiError && error.status === 401) {
-        throw new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
-      }
-      throw error;
+      throw this.rejectedToken(error);
     }
     const scopes = typeof token === 'object' && token !== null && Array.isArray(token.scopes)
       ? token.scopes.filter((s): s is string => typeof s === 'string')
@@ -98,10 +95,7 @@ export class BuildkiteClient {
       return await this.http.open(url, 'text/plain');
     } catch (error: unknown) {
       // A token revoked mid-scan: the same message as at the start.
-      if (error instanceof ApiError && error.status === 401 && this.http.isApiUrl(error.url)) {
-        throw new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
-      }
-      throw error;
+      throw this.rejectedToken(error);
     }
   }
 
@@ -110,9 +104,21 @@ export class BuildkiteClient {
     return `${apiUrl}/v2/organizations/${encodeURIComponent(org)}/pipelines/${encodeURIComponent(pipeline)}`;
   }
 
+  /**
+   * A 401 from the API host means the token was rejected, whichever call saw it; one from a host
+   * a redirect led to says nothing about the token and is left as it is.
+   */
+  private rejectedToken(error: unknown): unknown {
+    if (error instanceof ApiError && error.status === 401 && this.http.isApiUrl(error.url)) {
+      return new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
+    }
+    return error;
+  }
+
   /** Names what was not found or not allowed, in the user's terms. */
   private explain(error: unknown): unknown {
     if (!(error instanceof ApiError)) return error;
+    if (error.status === 401) return this.rejectedToken(error);
     const { org, pipeline } = this.ref;
     const text = (error.apiMessage ?? '').toLowerCase();
     if (error.status === 404 && text.includes('organization')) {
@@ -120,9 +126,6 @@ export class BuildkiteClient {
     }
     if (error.status === 404) {
       return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
-    }
-    if (error.status === 401) {
-      return new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
     }
     if (error.status === 400 && text.includes('this deep')) {
       return new ApiError(`Buildkite refuses to list builds this deep (400): lower --max-builds (BK_MAX_BUILDS)`, { ...details(error), cause: error });

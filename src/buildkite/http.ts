@@ -34,7 +34,7 @@ export interface HttpOptions {
   readonly connections?: number;
 }
 
-export interface HttpStats {
+interface HttpStats {
   requests: number;
   rateLimited: number;
 }
@@ -52,7 +52,7 @@ const MAX_REDIRECTS = 5;
 
 export class BuildkiteHttp {
   readonly stats: HttpStats = { requests: 0, rateLimited: 0 };
-  readonly limiter: RateLimiter;
+  private readonly limiter: RateLimiter;
   private readonly origin: string;
   private readonly retry: RetryPolicy;
   private readonly clock: Clock;
@@ -149,6 +149,11 @@ export class BuildkiteHttp {
    */
   stop(): void {
     this.stopping.abort();
+  }
+
+  /** True once stop() was called. */
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
   }
 
   close(): Promise<void> {
@@ -308,7 +313,7 @@ export class BuildkiteHttp {
   }
 
   /** Replaces the token wherever it appears in `text`. */
-  redact(text: string): string {
+  private redact(text: string): string {
     const token = this.options.token;
     return token.length >= 4 && text.includes(token) ? text.replaceAll(token, '***') : text;
   }

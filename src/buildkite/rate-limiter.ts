@@ -25,7 +25,7 @@ interface Window {
 }
 
 /** One request's place in the pacing: returned by acquire(), handed back to release(). */
-export interface Ticket {
+interface Ticket {
   readonly sentAt: number;
 }
 

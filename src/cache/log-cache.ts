@@ -12,14 +12,16 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createGunzip, createGzip, constants, type Gzip } from 'node:zlib';
 
-/** Bump when the entry format changes; old entries are then ignored and evicted. */
+/** Bump when the entry format changes; old entries are then ignored, and evict() deletes them. */
 const FORMAT = 'v1';
+/** The folder of any format version, FORMAT's included. */
+const FORMAT_FOLDER = /^v\d+$/;
 
 export class CacheCorruptError extends Error {
   override readonly name = 'CacheCorruptError';
 }
 
-export interface CacheStats {
+interface CacheStats {
   hits: number;
   writes: number;
   corrupt: number;
@@ -29,8 +31,10 @@ export interface CacheStats {
 export class LogCache {
   readonly stats: CacheStats = { hits: 0, writes: 0, corrupt: 0, evicted: 0 };
   private readonly root: string;
+  /** Shard folders known to exist, so a run creates each once, not once per log. */
+  private readonly shards = new Set<string>();
 
-  constructor(dir: string, private readonly maxBytes: number) {
+  constructor(private readonly dir: string, private readonly maxBytes: number) {
     this.root = join(dir, FORMAT);
   }
 
@@ -78,11 +82,15 @@ export class LogCache {
   async writer(key: string): Promise<CacheWriter | null> {
     if (this.writeProblem !== null) return null;
     const final = this.path(key);
-    try {
-      await mkdir(join(this.root, key.slice(0, 2)), { recursive: true });
-    } catch (error: unknown) {
-      this.noteProblem(error);
-      return null;
+    const shard = join(this.root, key.slice(0, 2));
+    if (!this.shards.has(shard)) {
+      try {
+        await mkdir(shard, { recursive: true });
+      } catch (error: unknown) {
+        this.noteProblem(error);
+        return null;
+      }
+      this.shards.add(shard);
     }
     const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
     return new CacheWriter(temp, final, () => this.stats.writes++, (error) => this.noteProblem(error));
@@ -92,8 +100,15 @@ export class LogCache {
     this.writeProblem ??= error instanceof Error ? error.message : String(error);
   }
 
-  /** Deletes the least recently used entries until the cache fits its bound. */
+  /**
+   * Deletes the entries of other format versions, then the least recently used entries until
+   * the cache fits its bound.
+   */
   async evict(): Promise<void> {
+    const versions = await readdir(this.dir).catch(() => [] as string[]);
+    for (const name of versions) {
+      if (name !== FORMAT && FORMAT_FOLDER.test(name)) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
     const entries: { path: string; size: number; used: number }[] = [];
     let shards: string[];
     try {
@@ -134,7 +149,7 @@ export class LogCache {
   }
 }
 
-export class CacheWriter {
+class CacheWriter {
   private readonly gzip: Gzip;
   private readonly file: WriteStream;
   private failed: Error | null = null;

@@ -42,15 +42,19 @@ export interface JobFilter {
  */
 export function selectJobs(build: BuildkiteBuild, filter: JobFilter): BuildkiteJob[] {
   const needle = filter.step.toLowerCase();
-  const jobs = Array.isArray(build.jobs) ? build.jobs : [];
-  return jobs.filter(
+  // Jobs come through toBuild, which keeps only objects with a string id.
+  return (build.jobs ?? []).filter(
     (job) =>
-      typeof job === 'object' && job !== null && typeof job.id === 'string' &&
       job.type === 'script' &&
       Boolean(job.started_at) &&
       jobLabel(job).toLowerCase().includes(needle) &&
       (filter.jobStates === null || filter.jobStates.includes(job.state ?? '')),
   );
+}
+
+/** The job's page: its own `web_url`, else the build's page scrolled to the job, else ''. */
+export function jobUrl(build: BuildkiteBuild, job: BuildkiteJob): string {
+  return job.web_url ?? (build.web_url ? `${build.web_url}#${job.id}` : '');
 }
 
 /** Builds the public record of one pattern's hit in one job's log. */
@@ -64,7 +68,7 @@ export function toMatchRecord(build: BuildkiteBuild, job: BuildkiteJob, pattern:
     snippet: hit.snippet,
     web_url: build.web_url ?? '',
     job_id: job.id,
-    job_url: job.web_url ?? (build.web_url ? `${build.web_url}#${job.id}` : ''),
+    job_url: jobUrl(build, job),
     job_state: job.state ?? '',
     line: hit.line,
     count: hit.count,

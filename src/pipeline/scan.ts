@@ -8,7 +8,7 @@ import { BuildkiteHttp, DEFAULT_RETRY, type HttpOptions, type OpenBody } from '.
 import type { BuildkiteBuild, BuildkiteJob } from '../buildkite/types.ts';
 import { CacheCorruptError, LogCache } from '../cache/log-cache.ts';
 import { LogScanner, type PatternHit } from '../core/scan-log.ts';
-import { isFinished, jobLabel, matchesBranch, selectJobs, toMatchRecord } from '../core/select.ts';
+import { isFinished, jobLabel, jobUrl, matchesBranch, selectJobs, toMatchRecord } from '../core/select.ts';
 import type { LogFailure, MatchRecord, ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
 
@@ -29,7 +29,7 @@ export interface ScanOptions {
  * Matching one log may take this long at most. Legitimate scans run at tens of MB/s (a 1 GiB
  * log in well under a minute); only a pattern that backtracks catastrophically comes near.
  */
-export const SCAN_BUDGET_MS = 5 * 60_000;
+const SCAN_BUDGET_MS = 5 * 60_000;
 
 /**
  * Test and benchmark hooks, not user settings: FLAKE_CHECKER_RETRY_BASE_MS sets the first
@@ -57,11 +57,6 @@ function envNumber(text: string | undefined): number | null {
 /** A pattern too slow to finish on a log: a configuration problem, so the run stops. */
 export class SlowPatternError extends Error {
   override readonly name = 'SlowPatternError';
-}
-
-/** Raised inside a log read when the run has stopped for another reason. */
-class ScanStoppedError extends Error {
-  override readonly name = 'ScanStoppedError';
 }
 
 /** A log served as JSON (`{content}`) instead of text is parsed only up to this size. */
@@ -113,7 +108,6 @@ async function runScan(
   const reader: JobReader = {
     settings, client, http, cache,
     budgetMs: options.scanBudgetMs ?? SCAN_BUDGET_MS,
-    stopped: () => fatal !== null,
     open: new Set(),
   };
   const stop = (error: unknown): void => {
@@ -173,7 +167,7 @@ async function runScan(
     if (outcome.kind === 'missing') {
       missing++;
     } else if (outcome.kind === 'failed') {
-      failures.push({ build_number: build.number, job_id: job.id, step_label: jobLabel(job), job_url: job.web_url ?? '', reason: outcome.reason });
+      failures.push({ build_number: build.number, job_id: job.id, step_label: jobLabel(job), job_url: jobUrl(build, job), reason: outcome.reason });
     } else {
       scanned++;
       bytes += outcome.bytes;
@@ -221,8 +215,6 @@ interface JobReader {
   readonly cache: LogCache | null;
   /** Time matching may take on one log. */
   readonly budgetMs: number;
-  /** True once the run has stopped: a read in progress gives up. */
-  readonly stopped: () => boolean;
   /** Log bodies being read, destroyed when the run stops. */
   readonly open: Set<OpenBody>;
 }
@@ -249,8 +241,9 @@ async function readJob(reader: JobReader, build: BuildkiteBuild, job: BuildkiteJ
     }
   }
 
+  // Once the run stops, http sends nothing more (a retry's request fails at once) and a read in
+  // progress gives up at its next chunk; why does not matter, the run throws its own error.
   return http.withRetries(async (): Promise<JobOutcome> => {
-    if (reader.stopped()) throw new ScanStoppedError('scan stopped');
     const res = await client.openLog(build.number, job);
     if (!res) return { kind: 'missing' };
     reader.open.add(res);
@@ -259,7 +252,7 @@ async function readJob(reader: JobReader, build: BuildkiteBuild, job: BuildkiteJ
     const writer = cache && isFinished(job) ? await cache.writer(key) : null;
     try {
       for await (const chunk of logBytes(res)) {
-        if (reader.stopped()) throw new ScanStoppedError('scan stopped');
+        if (http.stopped) throw new Error('scan stopped');
         scanner.push(chunk);
         if (writer) await writer.write(chunk);
       }
@@ -269,7 +262,7 @@ async function readJob(reader: JobReader, build: BuildkiteBuild, job: BuildkiteJ
     } catch (error: unknown) {
       res.destroy();
       await writer?.abort();
-      throw reader.stopped() ? new ScanStoppedError('scan stopped') : error;
+      throw error;
     } finally {
       reader.open.delete(res);
     }
