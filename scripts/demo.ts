@@ -16,7 +16,8 @@ process.stderr.write(
 );
 const child = spawn(process.execPath, args, {
   stdio: 'inherit',
-  env: { ...process.env, BK_TOKEN: sim.token, BK_API_URL: sim.url },
+  // Only PATH and HOME from the shell: a developer's own BK_* must not change the demo.
+  env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), BK_TOKEN: sim.token, BK_API_URL: sim.url },
 });
 const code: number = await new Promise((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
 await sim.close();

@@ -30,8 +30,11 @@ if (file) {
   const timer = highWaterKiB() ? null : setInterval(sample, 5);
   timer?.unref();
   process.on('exit', () => {
-    sample();
-    const peak = highWaterKiB() ?? { kib: Math.round(sampled / 1024), method: 'sampled' };
+    let peak = highWaterKiB();
+    if (!peak) {
+      sample();
+      peak = { kib: Math.round(sampled / 1024), method: 'sampled' };
+    }
     writeFileSync(file, `${peak.kib} ${peak.method}`);
   });
 }

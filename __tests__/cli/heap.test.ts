@@ -10,11 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keepYoungGenerationSmall } from '../../src/heap.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/index.ts';
-import { runCli } from '../support/cli.ts';
+import { NODE24, runCli } from '../support/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HOOK = join(ROOT, '__tests__/fixtures/heap-hook.mjs');
-const NODE24 = join(ROOT, '.cache/node24/node_modules', `node-${process.platform}-${process.arch}`, 'bin/node');
 const MiB = 1024 * 1024;
 
 let sim: Simulator;

@@ -1,8 +1,7 @@
 // Shared by the reliability tests: settings for an in-process scan against a simulator, fast
 // retries, and the comparison with the simulator's ground truth.
 
-import { afterEach, expect } from 'vitest';
-import type { MatchRecord } from '../../src/core/types.ts';
+import { afterEach } from 'vitest';
 import type { RetryPolicy } from '../../src/buildkite/http.ts';
 import { parseSettings, type RawSettings, type Settings } from '../../src/settings.ts';
 import { expectedMatches, startSimulator, type ExpectedMatch, type GroundTruthQuery, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
@@ -62,12 +61,4 @@ export function truth(sim: Simulator, query: Query): ExpectedMatch[] {
   return expectedMatches(sim.dataset, q);
 }
 
-/** The scanner's records equal the oracle's, field for field, the snippet taken from the line. */
-export function expectSameMatches(actual: readonly MatchRecord[], expected: readonly ExpectedMatch[]): void {
-  expect(actual.map(({ snippet: _s, ...rest }) => rest)).toEqual(expected.map(({ line_text: _l, ...rest }) => rest));
-  actual.forEach((m, i) => {
-    const line = expected[i]!.line_text.trim();
-    if (line.length <= 240) expect(m.snippet).toBe(line);
-    else expect(line.includes(m.snippet.replace(/^…|…$/g, ''))).toBe(true);
-  });
-}
+export { expectSameMatches } from '../support/matches.ts';

@@ -179,5 +179,9 @@ describe('ground truth', () => {
     const regex = expectedMatches(sim.dataset, { ...query, patterns: [SIGNATURES.kvTokens], regex: true });
     expect(literal.map((m) => [m.job_id, m.line, m.count])).toEqual(regex.map((m) => [m.job_id, m.line, m.count]));
     expect(literal.some((m) => m.count > 1)).toBe(true);
+    // With regex metacharacters the two differ: `[Errno 104]` is a class to a regex.
+    const reset = { ...query, patterns: [SIGNATURES.connectionReset] };
+    expect(expectedMatches(sim.dataset, { ...reset, regex: false }).length).toBeGreaterThan(0);
+    expect(expectedMatches(sim.dataset, { ...reset, regex: true })).toEqual([]);
   });
 });

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
 
+/** The Node 24 binary `npm run node24` installs (scripts/ensure-node24.mjs): the action's runtime. */
+export const NODE24 = fileURLToPath(new URL(`../../.cache/node24/node_modules/node-${process.platform}-${process.arch}/bin/node`, import.meta.url));
+
 export interface CliResult {
   readonly code: number | null;
   readonly stdout: string;

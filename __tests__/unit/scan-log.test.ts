@@ -5,6 +5,7 @@ import { compilePatterns } from '../../src/core/patterns.ts';
 import { LogScanner, MAX_LINE_BYTES, type PatternHit } from '../../src/core/scan-log.ts';
 import { makeSnippet, SNIPPET_MAX } from '../../src/core/snippet.ts';
 import { DEFAULT_PATTERNS } from '../../src/settings.ts';
+import { Rng } from '../../src/simulator/prng.ts';
 
 const fixture = readFileSync(new URL('../fixtures/vllm-v1-others-failed.log', import.meta.url));
 const compile = (patterns: string[], regex: boolean) =>
@@ -131,11 +132,8 @@ describe('LogScanner', () => {
       ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'é\\s*█', '\ufffd', '^$'],
       ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'word\\s*word', 'ed_tok', '(?<=word )word'],
     ];
-    let seed = 12345;
-    const random = (n: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rng = new Rng(12345);
+    const random = (n: number) => rng.int(0, n - 1);
     for (let round = 0; round < 300; round++) {
       const parts: Buffer[] = [];
       for (let i = random(60); i > 0; i--) {

@@ -7,21 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stripEscapes } from '../../src/core/clean-line.ts';
 import { MAX_STRIP_BYTES, stripEscapeBytes } from '../../src/core/strip-bytes.ts';
+import { Rng } from '../../src/simulator/prng.ts';
 
 /** Each `\n`, and each `\r` not followed by `\n`. */
 const breaksIn = (text: string) => (text.match(/\n|\r(?!\n)/g) ?? []).length;
-
-/** Small deterministic PRNG (mulberry32), so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Pieces that make and break every alternative of the grammar, plain text, and multi-byte
 // characters (none of whose bytes is ASCII).
@@ -32,9 +21,9 @@ const PIECES = [
   'é', '─', '✓', '😀', '\u0085',
 ];
 
-function randomText(next: () => number, pieces: number): string {
+function randomText(rng: Rng, pieces: number): string {
   let text = '';
-  for (let i = 0; i < pieces; i++) text += PIECES[Math.floor(next() * PIECES.length)];
+  for (let i = 0; i < pieces; i++) text += rng.pick(PIECES);
   return text;
 }
 
@@ -47,9 +36,9 @@ describe('stripEscapeBytes', () => {
   });
 
   it('removes what the ESCAPES regex removes and counts the breaks left, on random text', () => {
-    const next = rng(20261122);
+    const rng = new Rng(20261122);
     for (let round = 0; round < 4000; round++) {
-      const text = randomText(next, 1 + Math.floor(next() * (round % 10 === 0 ? 400 : 40)));
+      const text = randomText(rng, rng.int(1, round % 10 === 0 ? 400 : 40));
       const expected = stripEscapes(text);
       const got = stripEscapeBytes(Buffer.from(text, 'utf8'));
       expect(got).not.toBeNull();

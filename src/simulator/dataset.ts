@@ -109,8 +109,6 @@ export interface Dataset {
   logSize(jobId: string): number;
   /** The raw bytes served for [start, end), in chunks; never the whole of a big log at once. */
   logChunks(jobId: string, start?: number, end?: number): Iterable<Buffer>;
-  /** The same bytes as an async stream. */
-  logText(jobId: string): AsyncIterable<Buffer>;
   /**
    * The lines a correct cleaner yields from the raw bytes: UTF-8 decoded as WHATWG TextDecoder
    * does (U+FFFD for invalid sequences), `bk;` markers, CSI and OSC sequences removed, split on
@@ -506,10 +504,6 @@ class SimDataset implements Dataset {
     }
     const bytes = this.small(jobId, spec).bytes;
     for (let at = start; at < stop; at += 65_536) yield bytes.subarray(at, Math.min(stop, at + 65_536));
-  }
-
-  async *logText(jobId: string): AsyncGenerator<Buffer> {
-    for (const chunk of this.logChunks(jobId)) yield chunk;
   }
 
   *cleanLines(jobId: string): Generator<string> {

@@ -47,9 +47,12 @@ function selectBuilds(dataset: Dataset, query: GroundTruthQuery): { scanned: rea
   return { scanned, kept };
 }
 
-/** The job's label: `name`, else `label`; a value that is not text (hostile data) is no label. */
+/**
+ * The job's label: `name`, else `label`; a value that is not text (hostile data), or empty text,
+ * is no label: an empty name says nothing, so the label stands in (the scanner decides the same).
+ */
 function label(job: SimJob): string {
-  const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+  const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
   return text(job.name) ?? text(job.label) ?? '';
 }
 

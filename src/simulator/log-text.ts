@@ -425,7 +425,6 @@ export function layoutBigLog(spec: LogSpec): Layout {
   return { size: head.bytes.length + blocks * BLOCK_BYTES + tail.bytes.length, head, tail, blocks, headEndMs };
 }
 
-/** The bytes of [start, end) of a big log, in chunks of at most one block. */
 /**
  * Planted once in the middle of a single-line filler, so a scanner that cuts a long line into
  * pieces must still find what sits inside it.
@@ -456,6 +455,7 @@ function renderFiller(spec: LogSpec, layout: Layout, b: number): Buffer {
   return spec.singleLine ? renderLongLineBlock(layout, b) : renderBlock(spec, layout.headEndMs, b);
 }
 
+/** The bytes of [start, end) of a big log, in chunks of at most one block. */
 export function* bigLogChunks(spec: LogSpec, layout: Layout, start: number, end: number): Generator<Buffer> {
   const headLen = layout.head.bytes.length;
   const bodyEnd = headLen + layout.blocks * BLOCK_BYTES;

@@ -624,13 +624,9 @@ class SimulatorServer implements Simulator {
     return this.options.gzip === true && req.method === 'GET' && /\bgzip\b/i.test(req.headers['accept-encoding'] ?? '');
   }
 
-  private cutPoint(length: number): number | null {
-    if (length < 2 || this.faults.cutRate <= 0 || !this.faultRng.chance(this.faults.cutRate)) return null;
-    return Math.max(1, Math.floor(length * (0.1 + 0.8 * this.faultRng.next())));
-  }
-
-  private stallPoint(length: number): number | null {
-    if (length < 2 || this.faults.stallRate <= 0 || !this.faultRng.chance(this.faults.stallRate)) return null;
+  /** Where in a body of `length` bytes a fault that strikes with probability `rate` happens, if it does. */
+  private faultPoint(rate: number, length: number): number | null {
+    if (length < 2 || rate <= 0 || !this.faultRng.chance(rate)) return null;
     return Math.max(1, Math.floor(length * (0.1 + 0.8 * this.faultRng.next())));
   }
 
@@ -650,7 +646,7 @@ class SimulatorServer implements Simulator {
       res.end();
       return;
     }
-    await this.pump(res, this.dataset.logChunks(jobId, start, end), gzip, this.cutPoint(end - start), this.stallPoint(end - start));
+    await this.pump(res, this.dataset.logChunks(jobId, start, end), gzip, this.faultPoint(this.faults.cutRate, end - start), this.faultPoint(this.faults.stallRate, end - start));
   }
 
   private async serveJsonLog(req: IncomingMessage, res: ServerResponse, logUrl: string, jobId: string, base: Record<string, string>): Promise<void> {
@@ -671,7 +667,7 @@ class SimulatorServer implements Simulator {
       for (const chunk of dataset.logChunks(jobId)) yield Buffer.from(JSON.stringify(decoder.decode(chunk, { stream: true })).slice(1, -1));
       yield Buffer.from(`${JSON.stringify(decoder.decode()).slice(1, -1)}","size":${size},"header_times":${JSON.stringify(dataset.headerTimes(jobId))}}`);
     }
-    await this.pump(res, body(), gzip, this.cutPoint(size), this.stallPoint(size));
+    await this.pump(res, body(), gzip, this.faultPoint(this.faults.cutRate, size), this.faultPoint(this.faults.stallRate, size));
   }
 
   /**
