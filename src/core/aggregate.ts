@@ -24,7 +24,10 @@ export function countFailureReasons(failures: readonly LogFailure[]): [reason: s
   return [...byReason].sort((a, b) => b[1] - a[1]);
 }
 
-/** Groups matches by pattern, in the order patterns first appear in `order`, else by first match. */
+/**
+ * Groups matches by pattern: one summary for each pattern of `order` (with no matches when it
+ * found none), then for any other pattern in the matches, by first match.
+ */
 export function summarizeByPattern(matches: readonly MatchRecord[], order: readonly string[] = []): PatternSummary[] {
   const groups = new Map<string, MatchRecord[]>();
   for (const pattern of order) groups.set(pattern, []);
@@ -35,7 +38,6 @@ export function summarizeByPattern(matches: readonly MatchRecord[], order: reado
   }
   const summaries: PatternSummary[] = [];
   for (const [pattern, list] of groups) {
-    if (list.length === 0) continue;
     const pullRequests = [...new Set(list.flatMap((m) => (m.pull_request ? [m.pull_request] : [])))];
     const retriedAttempts = list.filter((m) => m.retried).length;
     summaries.push({

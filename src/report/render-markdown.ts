@@ -51,10 +51,12 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
   out.force(head);
   let shown = 0;
   let cut = false;
-  if (summaries.length > 0) {
-    cut = !out.tryAdd(renderPatternTable(summaries, settings.patterns));
+  if (total > 0) {
+    // Every pattern searched for is listed, so a reader sees what came back empty too.
+    cut = !out.tryAdd(renderPatternTable(summaries));
     for (const summary of summaries) {
       if (cut) break;
+      if (summary.matches.length === 0) continue;
       const rows = summary.matches.map(renderMatchRow);
       // A section starts only if its heading, table header and first row fit together.
       if (!out.tryAdd(`${renderPatternHeading(summary)}\n\n${MATCH_TABLE_HEADER}\n${rows[0]}`)) {
@@ -114,16 +116,10 @@ function renderFailures(failures: readonly LogFailure[]): string {
   return `> [!WARNING]\n> ${plural(failures.length, 'log')} could not be fetched; matches in them are missing:\n${lines.join('\n')}`;
 }
 
-function renderPatternTable(summaries: readonly PatternSummary[], patterns: readonly string[]): string {
-  const matched = new Map(summaries.map((s) => [s.pattern, s]));
-  // Every pattern searched for is listed, so a reader sees what came back empty too.
-  const order = [...new Set([...patterns, ...summaries.map((s) => s.pattern)])];
-  const rows = order.map((pattern) => {
-    const s = matched.get(pattern);
-    const cells = s
-      ? [s.matches.length, s.builds, s.pullRequests.length, s.retriedAttempts, s.likelyFlaky ? 'likely flaky' : '']
-      : [0, 0, 0, 0, ''];
-    return `| ${codeSpan(shorten(pattern), { inTable: true })} | ${cells.join(' | ')} |`;
+function renderPatternTable(summaries: readonly PatternSummary[]): string {
+  const rows = summaries.map((s) => {
+    const cells = [s.matches.length, s.builds, s.pullRequests.length, s.retriedAttempts, s.likelyFlaky ? 'likely flaky' : ''];
+    return `| ${codeSpan(shorten(s.pattern), { inTable: true })} | ${cells.join(' | ')} |`;
   });
   return ['| Pattern | Matches | Builds | PRs | Retried attempts | Verdict |', '|---|--:|--:|--:|--:|---|', ...rows].join('\n');
 }

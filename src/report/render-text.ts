@@ -21,7 +21,7 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
     out.push(`  Job: ${toPrintable(m.job_url)} (${notes.join(', ')})`);
   }
 
-  const summaries = summarizeByPattern(matches, patternOrder);
+  const summaries = summarizeByPattern(matches, patternOrder).filter((s) => s.matches.length > 0);
   if (summaries.length > 0) {
     out.push('');
     out.push('By pattern:');
