@@ -2,13 +2,11 @@
 // input, then the BK_* environment variable, then the default) and call parseSettings, which
 // validates everything once and names the input, the value and what is allowed on failure.
 
+import { BUILTIN_PATTERNS } from './core/builtin-patterns.ts';
 import { compilePatterns, riskyPatternWarnings, type CompiledPattern } from './core/patterns.ts';
 
-export const DEFAULT_PATTERNS: readonly string[] = [
-  String.raw`FAILED .*::test_multi_shared_storage_connector_consistency\b`,
-  String.raw`At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'`,
-  String.raw`get_num_new_matched_tokens 96`,
-];
+/** The patterns used when none are given (regular expressions). */
+export const DEFAULT_PATTERNS: readonly string[] = BUILTIN_PATTERNS;
 
 /** Buildkite job states a user may filter on (shared/buildkite-api.md). */
 export const JOB_STATES: readonly string[] = [

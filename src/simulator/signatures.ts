@@ -1,5 +1,7 @@
 // The failure lines the simulator plants in job logs: the ground truth a scan should find.
-// They are real vLLM CI failure texts; the kv-connector trio is the one the spec hunts for.
+// They are real vLLM CI failure texts; the kv-connector trio is what the built-in patterns find.
+
+import { BUILTIN_PATTERNS } from '../core/builtin-patterns.ts';
 
 /** Substrings a user would search for. Each is planted verbatim in the clean text of some logs. */
 export const SIGNATURES = {
@@ -26,9 +28,5 @@ export const FLAKE_KINDS = ['kvConnector', 'cudaIllegalAccess', 'cudaOutOfMemory
 
 export type FlakeKind = (typeof FLAKE_KINDS)[number];
 
-/** The spec's default regex patterns; every kvConnector flake matches all three. */
-export const SPEC_PATTERNS: readonly string[] = [
-  String.raw`FAILED .*::test_multi_shared_storage_connector_consistency\b`,
-  String.raw`At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'`,
-  String.raw`get_num_new_matched_tokens 96`,
-];
+/** The built-in regex patterns; every kvConnector flake matches all three. */
+export const SPEC_PATTERNS: readonly string[] = BUILTIN_PATTERNS;
