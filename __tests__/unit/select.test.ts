@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BuildkiteBuild, BuildkiteJob } from '../../src/buildkite/types.ts';
+import type { BuildkiteBuild, BuildkiteJob } from '../../src/core/build.ts';
 import { matchesBranch, pullRequestId, selectJobs, toMatchRecord } from '../../src/core/select.ts';
 
 const prBuild: BuildkiteBuild = { number: 7, branch: 'tanyuqian:main', pull_request: { id: '1234', base: 'main', repository: 'x' } };

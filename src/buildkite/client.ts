@@ -1,9 +1,12 @@
 // The Buildkite REST API calls flake-checker makes: a token check, the builds list (jobs
-// embedded, retried attempts included) and job logs as plain text.
+// embedded, retried attempts included) and job logs as plain text. The client owns its HTTP
+// connection: callers read, stop and close through it, never through the HTTP layer.
 
 import { ApiError } from './errors.ts';
-import type { BuildkiteHttp, OpenBody } from './http.ts';
-import type { BuildkiteAccessToken, BuildkiteBuild, BuildkiteJob } from './types.ts';
+import { BuildkiteHttp, type HttpOptions, type OpenBody } from './http.ts';
+import { logBytes } from './log-body.ts';
+import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
+import type { BuildkiteAccessToken } from './types.ts';
 
 /** What a 401 means to a user, wherever it comes from. */
 const TOKEN_REJECTED = 'Buildkite rejected the token (401): check BK_TOKEN / --token';
@@ -19,11 +22,50 @@ export interface PipelineRef {
   readonly pipeline: string;
 }
 
+/** What the scan learns about its traffic, for the report's footer. */
+export interface ClientStats {
+  readonly requests: number;
+  readonly rateLimited: number;
+}
+
+/** Reads a log's bytes; started afresh, with a fresh iterable, each time a read is retried. */
+export type LogConsumer<T> = (chunks: AsyncIterable<Uint8Array>) => Promise<T>;
+
 export class BuildkiteClient {
+  /** Log bodies being read, destroyed when the client stops. */
+  private readonly open = new Set<OpenBody>();
+
   constructor(
     private readonly http: BuildkiteHttp,
     private readonly ref: PipelineRef,
   ) {}
+
+  /** A client with its own connection pool; `close()` it when done. */
+  static connect(ref: PipelineRef, http: Omit<HttpOptions, 'apiUrl'>): BuildkiteClient {
+    return new BuildkiteClient(new BuildkiteHttp({ ...http, apiUrl: ref.apiUrl }), ref);
+  }
+
+  get stats(): ClientStats {
+    return this.http.stats;
+  }
+
+  /**
+   * Stops the client: requests waiting for rate-limit budget or a retry give up instead of going
+   * out, and bodies being read are destroyed (one gone quiet would otherwise hold the run until
+   * its idle timeout). A run that has failed ends promptly and sends nothing more.
+   */
+  stop(): void {
+    this.http.stop();
+    for (const res of this.open) res.destroy();
+  }
+
+  get stopped(): boolean {
+    return this.http.stopped;
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
 
   /**
    * Fails fast with a clear message when the token is rejected or lacks a scope.
@@ -43,7 +85,7 @@ export class BuildkiteClient {
     const missing = REQUIRED_SCOPES.filter((s) => !scopes.includes(s));
     if (missing.length > 0) {
       throw new ApiError(`the Buildkite token lacks the ${missing.join(' and ')} scope${missing.length > 1 ? 's' : ''} (it has: ${scopes.join(', ') || 'none'})`, {
-        status: 403, method: 'GET', url: `${this.ref.apiUrl}/v2/access-token`, retryable: false,
+        status: 403, method: 'GET', url: `${this.ref.apiUrl}/v2/access-token`, retryable: false, fromApi: true,
       });
     }
   }
@@ -86,10 +128,40 @@ export class BuildkiteClient {
   }
 
   /**
+   * Reads a job's log through `consume`, with retries: a read that breaks midway starts again
+   * from the first byte with a fresh iterable, so whatever `consume` computes counts once.
+   * Returns null when the log is missing or expired (404). Once the client stops, a read in
+   * progress fails at its next chunk.
+   */
+  async readLog<T>(buildNumber: number, job: BuildkiteJob, consume: LogConsumer<T>): Promise<T | null> {
+    return this.http.withRetries(async (): Promise<T | null> => {
+      const res = await this.openLog(buildNumber, job);
+      if (!res) return null;
+      this.open.add(res);
+      try {
+        return await consume(this.unlessStopped(logBytes(res)));
+      } catch (error: unknown) {
+        res.destroy();
+        throw error;
+      } finally {
+        this.open.delete(res);
+      }
+    });
+  }
+
+  private async *unlessStopped(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const chunk of chunks) {
+      // Why the client stopped does not matter here: the run throws its own error.
+      if (this.http.stopped) throw new Error('scan stopped');
+      yield chunk;
+    }
+  }
+
+  /**
    * Opens a job's log as plain text (`.../log.txt` with `Accept: text/plain`), gzip accepted.
    * Returns null when the log is missing or expired (404). One try: see BuildkiteHttp.open.
    */
-  async openLog(buildNumber: number, job: BuildkiteJob): Promise<OpenBody | null> {
+  private async openLog(buildNumber: number, job: BuildkiteJob): Promise<OpenBody | null> {
     const url = `${this.pipelineUrl()}/builds/${buildNumber}/jobs/${encodeURIComponent(job.id)}/log.txt`;
     try {
       return await this.http.open(url, 'text/plain');
@@ -109,7 +181,7 @@ export class BuildkiteClient {
    * a redirect led to says nothing about the token and is left as it is.
    */
   private rejectedToken(error: unknown): unknown {
-    if (error instanceof ApiError && error.status === 401 && this.http.isApiUrl(error.url)) {
+    if (error instanceof ApiError && error.status === 401 && error.fromApi) {
       return new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
     }
     return error;
@@ -135,7 +207,7 @@ export class BuildkiteClient {
 }
 
 function details(error: ApiError) {
-  return { status: error.status, method: error.method, url: error.url, retryable: false };
+  return { status: error.status, method: error.method, url: error.url, retryable: false, fromApi: error.fromApi };
 }
 
 /** A Link target resolved against the page that gave it (Buildkite's are absolute already). */

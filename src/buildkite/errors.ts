@@ -9,6 +9,8 @@ export interface ApiErrorDetails {
   readonly method: string;
   readonly url: string;
   readonly retryable: boolean;
+  /** The answer came from the configured API host, not from a redirect target or the network. */
+  readonly fromApi?: boolean;
   readonly waitMs?: number | null;
   readonly apiMessage?: string | null;
   readonly cause?: unknown;
@@ -23,6 +25,11 @@ export class ApiError extends Error {
   readonly url: string;
   /** Worth another try: network errors, timeouts, 408, 429, 5xx. */
   readonly retryable: boolean;
+  /**
+   * True when the configured API host itself answered (or was being asked). A 401 or 403 from
+   * there is about the token; one from a host a redirect led to (object storage) is not.
+   */
+  readonly fromApi: boolean;
   /** For a 429: how long the exceeded window says to wait, in ms. */
   readonly waitMs: number | null;
   /** The `message` of Buildkite's JSON error body, when there was one. */
@@ -37,6 +44,7 @@ export class ApiError extends Error {
     this.method = details.method;
     this.url = details.url;
     this.retryable = details.retryable;
+    this.fromApi = details.fromApi ?? false;
     this.waitMs = details.waitMs ?? null;
     this.apiMessage = details.apiMessage ?? null;
   }

@@ -307,6 +307,7 @@ export class BuildkiteHttp {
   private error(message: string, details: ApiErrorDetails): ApiError {
     return new ApiError(this.redact(message), {
       ...details,
+      fromApi: details.fromApi ?? this.isApiUrl(details.url),
       url: this.redact(details.url),
       apiMessage: details.apiMessage == null ? details.apiMessage : this.redact(details.apiMessage),
     });

@@ -1,6 +1,6 @@
 // Choosing which builds and jobs to scan, and turning a hit into a match record.
 
-import type { BuildkiteBuild, BuildkiteJob } from '../buildkite/types.ts';
+import type { BuildkiteBuild, BuildkiteJob } from './build.ts';
 import type { PatternHit } from './scan-log.ts';
 import type { MatchRecord } from './types.ts';
 

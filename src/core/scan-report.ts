@@ -1,0 +1,93 @@
+// From what happened to each selected job to the scan's report: match records in job order,
+// the logs that could not be read, and the counts of the footer. Pure: outcomes in, report out.
+
+import type { BuildkiteBuild, BuildkiteJob } from './build.ts';
+import type { PatternHit } from './scan-log.ts';
+import { jobLabel, jobUrl, toMatchRecord } from './select.ts';
+import type { LogFailure, MatchRecord, ScanReport } from './types.ts';
+
+/** What reading one selected job's log came to. */
+export type JobOutcome =
+  | {
+      readonly kind: 'scanned';
+      /** One entry per pattern, in the order of the patterns: its hit, or null. */
+      readonly hits: readonly (PatternHit | null)[];
+      readonly bytes: number;
+      readonly cached: boolean;
+    }
+  /** The log answered 404: expired or never written. */
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'failed'; readonly reason: string };
+
+export interface JobResult {
+  readonly build: BuildkiteBuild;
+  readonly job: BuildkiteJob;
+  readonly outcome: JobOutcome;
+}
+
+/** What the scan counted on its way, besides the jobs. */
+export interface ScanCounters {
+  /** Builds listed within the window. */
+  readonly listed: number;
+  /** Of those, builds that passed the branch filter. */
+  readonly matchedBranch: number;
+  /** Requests sent to Buildkite, retries included, and how many answered 429. */
+  readonly requests: number;
+  readonly rateLimited: number;
+}
+
+/**
+ * The report of a finished scan. `patterns` are the pattern sources in the order the scanner
+ * was given them (a hit's index names its pattern); records keep the order of `results`.
+ */
+export function buildScanReport(
+  results: readonly JobResult[],
+  patterns: readonly string[],
+  counters: ScanCounters,
+  warnings: readonly string[],
+): ScanReport {
+  const matches: MatchRecord[] = [];
+  const failures: LogFailure[] = [];
+  let scanned = 0;
+  let missing = 0;
+  let fromCache = 0;
+  let bytes = 0;
+  for (const { build, job, outcome } of results) {
+    if (outcome.kind === 'missing') {
+      missing++;
+    } else if (outcome.kind === 'failed') {
+      failures.push({
+        build_number: build.number,
+        job_id: job.id,
+        step_label: jobLabel(job),
+        job_url: jobUrl(build, job),
+        reason: outcome.reason,
+      });
+    } else {
+      scanned++;
+      bytes += outcome.bytes;
+      if (outcome.cached) fromCache++;
+      outcome.hits.forEach((hit, p) => {
+        const pattern = patterns[p];
+        if (hit && pattern !== undefined) matches.push(toMatchRecord(build, job, pattern, hit));
+      });
+    }
+  }
+  return {
+    matches,
+    failures,
+    warnings,
+    stats: {
+      builds_scanned: counters.listed,
+      builds_matched_branch: counters.matchedBranch,
+      jobs_selected: results.length,
+      jobs_scanned: scanned,
+      logs_missing: missing,
+      logs_failed: failures.length,
+      logs_from_cache: fromCache,
+      bytes_scanned: bytes,
+      requests: counters.requests,
+      rate_limited: counters.rateLimited,
+    },
+  };
+}
