@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LogScanner } from '../src/core/scan-log.ts';
 import { isFinished, matchesBranch, selectJobs } from '../src/core/select.ts';
-import { DEFAULT_PATTERNS, parseSettings } from '../src/settings.ts';
+import { DEFAULT_PATTERNS, NO_RAW_SETTINGS, parseSettings } from '../src/settings.ts';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator/index.ts';
 import { toBuild } from '../src/buildkite/client.ts';
 
@@ -98,7 +98,7 @@ function preRender(sim: Simulator, jobIds: readonly string[]): void {
 
 /** The jobs the CLI will select with these flags, by the CLI's own selection code. */
 function selection(sim: Simulator, raw: { step?: string; jobStates?: string } = {}): { ids: string[]; unfinished: number; missing: number } {
-  const settings = parseSettings({ token: 'x', step: raw.step, jobStates: raw.jobStates }, () => Buffer.alloc(0));
+  const settings = parseSettings({ ...NO_RAW_SETTINGS, token: 'x', step: raw.step, jobStates: raw.jobStates }, () => Buffer.alloc(0));
   const ids: string[] = [];
   let unfinished = 0;
   let missing = 0;
@@ -284,7 +284,7 @@ if (wanted('scan')) {
   // The spec's patterns all have needles, so blocks holding none are skipped undecoded; a
   // pattern without one (here a top-level alternation) makes every block decoded and matched.
   const timeScanner = async (patterns: readonly string[]) => {
-    const settings = parseSettings({ token: 'x', patterns: [...patterns] }, () => Buffer.alloc(0));
+    const settings = parseSettings({ ...NO_RAW_SETTINGS, token: 'x', patterns: [...patterns] }, () => Buffer.alloc(0));
     const times: number[] = [];
     for (let i = 0; i < 6; i++) {
       const t0 = performance.now();

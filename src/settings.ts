@@ -50,25 +50,36 @@ export interface Settings {
   readonly strict: boolean;
 }
 
-/** Raw values as read from flags, inputs or the environment. Empty strings mean "not given". */
+/**
+ * Raw values as read from flags, inputs or the environment. Empty strings mean "not given".
+ * Every key is required (its value may be undefined), so a setting that an entry point forgets to
+ * read fails to compile.
+ */
 export interface RawSettings {
-  readonly token?: string;
-  readonly org?: string;
-  readonly pipeline?: string;
-  readonly branchRegex?: string;
-  readonly step?: string;
-  readonly maxBuilds?: string;
-  readonly patternsFile?: string;
+  readonly token: string | undefined;
+  readonly org: string | undefined;
+  readonly pipeline: string | undefined;
+  readonly branchRegex: string | undefined;
+  readonly step: string | undefined;
+  readonly maxBuilds: string | undefined;
+  readonly patternsFile: string | undefined;
   /** Patterns given directly (CLI `--pattern`, action `patterns`). */
-  readonly patterns?: readonly string[];
-  readonly regex?: string;
-  readonly apiUrl?: string;
-  readonly concurrency?: string;
-  readonly jobStates?: string;
-  readonly cacheDir?: string;
-  readonly cacheMaxMb?: string;
-  readonly strict?: string;
+  readonly patterns: readonly string[] | undefined;
+  readonly regex: string | undefined;
+  readonly apiUrl: string | undefined;
+  readonly concurrency: string | undefined;
+  readonly jobStates: string | undefined;
+  readonly cacheDir: string | undefined;
+  readonly cacheMaxMb: string | undefined;
+  readonly strict: string | undefined;
 }
+
+/** Every raw setting not given: a base for callers that set only a few (tests, the benchmark). */
+export const NO_RAW_SETTINGS: RawSettings = Object.freeze({
+  token: undefined, org: undefined, pipeline: undefined, branchRegex: undefined, step: undefined,
+  maxBuilds: undefined, patternsFile: undefined, patterns: undefined, regex: undefined, apiUrl: undefined,
+  concurrency: undefined, jobStates: undefined, cacheDir: undefined, cacheMaxMb: undefined, strict: undefined,
+});
 
 /** How each raw setting is named to the user, and its environment variable. */
 export const SETTING_NAMES = {

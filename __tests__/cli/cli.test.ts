@@ -127,6 +127,23 @@ describe('flake-checker CLI against the simulator', () => {
 });
 
 describe('exit codes and messages', () => {
+  it('--format markdown prints the job summary\'s report on stdout, for a Buildkite annotation', async () => {
+    const res = await runCli(['--format', 'markdown', '--no-cache'], env());
+    expect(res.code).toBe(0);
+    expect(res.stderr).toBe('');
+    const expected = expectedMatches(sim.dataset, specQuery);
+    expect(res.stdout).toMatch(/^## Flake check: `vllm\/ci`, step `v1 Test others`\n/);
+    expect(res.stdout).toContain(`**${expected.length} matches** in ${new Set(expected.map((m) => m.build_number)).size} builds.`);
+    expect(res.stdout).toContain('<details><summary>Settings</summary>');
+    expect(Buffer.byteLength(res.stdout)).toBeLessThan(1024 * 1024);
+    const both = await runCli(['--format', 'markdown', '--json'], env());
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^flake-checker: option '--json' cannot be used with option '--format <format>' \(see --help\)\n$/);
+    const bad = await runCli(['--format', 'html'], env());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^flake-checker: option '--format <format>' argument 'html' is invalid\. Allowed choices are text, markdown\. \(see --help\)\n$/);
+  });
+
   it('exit 2 for usage errors, naming the input and value', async () => {
     expect(await runCli(['--max-builds', 'abc'], env())).toMatchObject({ code: 2, stdout: '', stderr: 'flake-checker: --max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"\n' });
     expect(await runCli([], {})).toMatchObject({ code: 2, stderr: expect.stringContaining('--token (BK_TOKEN) is required') });

@@ -3,7 +3,7 @@
 
 import { afterEach } from 'vitest';
 import type { RetryPolicy } from '../../src/buildkite/http.ts';
-import { parseSettings, type RawSettings, type Settings } from '../../src/settings.ts';
+import { NO_RAW_SETTINGS, parseSettings, type RawSettings, type Settings } from '../../src/settings.ts';
 import { expectedMatches, startSimulator, type ExpectedMatch, type GroundTruthQuery, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
 
 /** Retries as the product does them, with millisecond delays and a wider budget so that
@@ -38,9 +38,10 @@ export interface Query {
 }
 
 /** Settings for `scan()` against `sim`, with the same query the oracle is asked. */
-export function settingsFor(sim: Simulator, query: Query, extra: RawSettings = {}): Settings {
+export function settingsFor(sim: Simulator, query: Query, extra: Partial<RawSettings> = {}): Settings {
   return parseSettings(
     {
+      ...NO_RAW_SETTINGS,
       token: sim.token,
       apiUrl: sim.url,
       maxBuilds: String(query.maxBuilds),

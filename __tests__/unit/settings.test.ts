@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PATTERNS, parseSettings, settingsWarnings, UsageError, type RawSettings } from '../../src/settings.ts';
+import { DEFAULT_PATTERNS, NO_RAW_SETTINGS, parseSettings, settingsWarnings, UsageError, type RawSettings } from '../../src/settings.ts';
 import { parseEnvFile } from '../../src/cli/env-file.ts';
 
 const files: Record<string, Buffer> = {
@@ -13,7 +13,7 @@ const readFile = (path: string): Buffer => {
   if (!file) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
   return file;
 };
-const parse = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') => parseSettings({ token: 'bkua_x', ...raw }, readFile, surface);
+const parse = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') => parseSettings({ ...NO_RAW_SETTINGS, token: 'bkua_x', ...raw }, readFile, surface);
 const usage = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') => {
   try {
     parse(raw, surface);

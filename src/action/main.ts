@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import * as core from '@actions/core';
 import { context, getOctokit } from '@actions/github';
 import { retryOverridesFromEnv } from '../pipeline/env-overrides.ts';
-import { scan, type ScanProgress } from '../pipeline/scan.ts';
+import { scan } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
-import { countFailureReasons } from '../core/aggregate.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import { codeSpan, escapeMarkdownText, truncateBytes } from '../report/escape.ts';
-import { renderReport } from '../report/render-markdown.ts';
+import { describeLogFailures, describeProgress, describeScanDone, failingChecks } from '../report/messages.ts';
+import { codeSpan } from '../report/escape.ts';
+import { renderReport, renderRunFailure } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { buildFullReport, setOutputs, writeReportFile } from './outputs.ts';
@@ -24,23 +24,38 @@ import { keepYoungGenerationSmall } from '../heap.ts';
 const SUMMARY_MAX_BYTES = 1024 * 1024 - 1024;
 
 async function run(): Promise<void> {
-  try {
-    const inputs = readInputs(process.env, core.setSecret);
-    const settings = parseSettings(inputs.raw, (path) => readFileSync(path), 'input');
-    core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
-    for (const warning of settingsWarnings(settings)) core.warning(toPrintable(warning));
-
-    const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
-      scan(settings, { progress: logProgress, userAgent: 'flake-checker-action', http: retryOverridesFromEnv(process.env) }),
-    );
-    await core.group('Report', () => publish(report, settings, inputs));
-    checkVerdict(report, settings, inputs);
-  } catch (error: unknown) {
+  const failure = await scanAndReport().catch(async (error: unknown) => {
     if (error instanceof Error && error.stack) core.debug(error.stack);
     const message = error instanceof Error ? error.message : String(error);
     await summarizeFailure(message);
-    core.setFailed(message);
-  }
+    return message;
+  });
+  if (failure !== null) core.setFailed(failure);
+}
+
+/**
+ * Settings, scan, report, outputs. Returns why the step fails although the scan completed
+ * (fail-on-match, strict), or null; throws when the scan could not complete.
+ */
+async function scanAndReport(): Promise<string | null> {
+  const inputs = readInputs(process.env, core.setSecret);
+  const settings = parseSettings(inputs.raw, (path) => readFileSync(path), 'input');
+  core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
+  for (const warning of settingsWarnings(settings)) core.warning(toPrintable(warning));
+
+  const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
+    scan(settings, {
+      progress: (event) => core.info(describeProgress(event, 'log')),
+      userAgent: 'flake-checker-action',
+      http: retryOverridesFromEnv(process.env),
+    }),
+  );
+  await core.group('Report', () => publish(report, settings, inputs));
+  return failingChecks(report, {
+    matches: inputs.failOnMatch,
+    unreadLogs: settings.strict,
+    names: { matches: 'fail-on-match is true', unreadLogs: 'strict is true' },
+  });
 }
 
 /**
@@ -50,7 +65,7 @@ async function run(): Promise<void> {
 async function summarizeFailure(message: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
-    await core.summary.addRaw(`### flake-checker failed\n\n${escapeMarkdownText(truncateBytes(toPrintable(message), 2000))}\n`, true).write();
+    await core.summary.addRaw(renderRunFailure(message), true).write();
   } catch {
     // The failure itself is reported by setFailed.
   }
@@ -59,7 +74,7 @@ async function summarizeFailure(message: string): Promise<void> {
 async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
   const reportFile = writeReportFile(buildFullReport(report, settings), process.env.RUNNER_TEMP || tmpdir());
   setOutputs(report, reportFile, core.setOutput);
-  core.info(`${report.matches.length} matches in ${report.stats.jobs_scanned} logs of ${report.stats.builds_scanned} builds; report: ${reportFile}`);
+  core.info(describeScanDone(report, reportFile));
 
   const summary = renderReport(report, settings, {
     maxBytes: SUMMARY_MAX_BYTES,
@@ -68,7 +83,7 @@ async function publish(report: ScanReport, settings: Settings, inputs: ActionInp
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write();
   else core.info('GITHUB_STEP_SUMMARY is not set: no job summary written');
 
-  if (report.failures.length > 0) core.warning(describeFailures(report));
+  if (report.failures.length > 0) core.warning(describeLogFailures(report.failures));
   for (const warning of report.warnings) core.warning(toPrintable(warning));
   await commentOnPullRequest(report, settings, inputs);
 }
@@ -103,28 +118,6 @@ async function commentOnPullRequest(report: ScanReport, settings: Settings, inpu
     core.info(`PR #${pr}: comment ${outcome}`);
   } catch (error: unknown) {
     core.warning(`Could not comment on PR #${pr}: ${describeCommentError(error)} The job summary and outputs are written.`);
-  }
-}
-
-function describeFailures(report: ScanReport): string {
-  const reasons = countFailureReasons(report.failures).map(([reason, count]) => `${count} × ${truncateBytes(toPrintable(reason), 200)}`);
-  return `${report.failures.length} logs could not be fetched; matches in them are missing. Reasons: ${reasons.join('; ')}`;
-}
-
-/** Fails the run, after reporting, for fail-on-match and strict. */
-function checkVerdict(report: ScanReport, settings: Settings, inputs: ActionInputs): void {
-  const reasons: string[] = [];
-  if (inputs.failOnMatch && report.matches.length > 0) reasons.push(`${report.matches.length} matches found and fail-on-match is true`);
-  if (settings.strict && report.failures.length > 0) reasons.push(`${report.failures.length} logs could not be fetched and strict is true`);
-  if (reasons.length > 0) throw new Error(reasons.join('; '));
-}
-
-/** The scan reports once per page of builds and once per batch of logs: one line each. */
-function logProgress(event: ScanProgress): void {
-  if (event.kind === 'builds') {
-    core.info(`Builds: ${event.listed} listed, ${event.matchedBranch} on matching branches, ${event.selectedJobs} jobs selected`);
-  } else {
-    core.info(`Logs: ${event.done} of ${event.total} read`);
   }
 }
 

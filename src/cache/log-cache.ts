@@ -34,7 +34,7 @@ export class LogCache {
   /** Shard folders known to exist, so a run creates each once, not once per log. */
   private readonly shards = new Set<string>();
 
-  constructor(private readonly dir: string, private readonly maxBytes: number) {
+  constructor(readonly dir: string, private readonly maxBytes: number) {
     this.root = join(dir, FORMAT);
   }
 

@@ -8,10 +8,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseEnvFile } from './env-file.ts';
 import { keepYoungGenerationSmall } from '../heap.ts';
 import { retryOverridesFromEnv } from '../pipeline/env-overrides.ts';
-import { scan, type ScanProgress } from '../pipeline/scan.ts';
+import { scan } from '../pipeline/scan.ts';
+import { describeProgress, listLogFailures, logsNotFetched } from '../report/messages.ts';
+import { renderReport } from '../report/render-markdown.ts';
 import { renderText } from '../report/render-text.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import { DEFAULTS, LIMITS, parseSettings, SETTING_NAMES, settingsWarnings, UsageError, type RawSettings, type SettingKey } from '../settings.ts';
+import type { ScanProgress, ScanReport } from '../core/types.ts';
+import {
+  DEFAULTS, LIMITS, parseSettings, SETTING_NAMES, settingsWarnings, UsageError,
+  type RawSettings, type SettingKey, type Settings,
+} from '../settings.ts';
 
 interface Flags {
   token?: string;
@@ -32,7 +38,11 @@ interface Flags {
   cache: boolean;
   cacheMaxMb?: string;
   strict?: boolean;
+  format: OutputFormat;
 }
+
+const OUTPUT_FORMATS = ['text', 'markdown'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 function defaultCacheDir(env: NodeJS.ProcessEnv): string {
   const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
@@ -52,7 +62,12 @@ function buildProgram(): Command {
     .addOption(new Option('--pattern <text>', 'a pattern to look for (repeatable)').argParser((value: string, all: string[] = []) => [...all, value]).default([], 'none'))
     .option('--patterns-file <file>', 'file with one pattern per line; blank and # lines ignored [env BK_PATTERNS_FILE]')
     .option('--regex', 'patterns are JavaScript regular expressions (default: literal text)')
-    .option('--json', 'print only a JSON array of match records on stdout')
+    .addOption(new Option('--json', 'print only a JSON array of match records on stdout').conflicts('format'))
+    .addOption(
+      new Option('--format <format>', 'report format on stdout: text, or markdown (the job summary\'s report, for buildkite-agent annotate)')
+        .choices(OUTPUT_FORMATS)
+        .default('text'),
+    )
     .option('--api-url <url>', `Buildkite API base URL [env BK_API_URL] (default: ${DEFAULTS.apiUrl})`)
     .option('--env-file <file>', 'load BK_* variables from a .env file (variables already set win)')
     .option('--concurrency <n>', `log downloads in flight, ${LIMITS.concurrency.min}-${LIMITS.concurrency.max} (default: ${DEFAULTS.concurrency})`)
@@ -63,94 +78,113 @@ function buildProgram(): Command {
     .option('--strict', 'exit 1 when some logs could not be fetched')
     .addHelpText('after', `
 Configuration: a flag wins over its BK_* variable, which wins over the default.
-With no --pattern and no patterns file, the spec's three example regexes are used.
+With no --pattern and no patterns file, the built-in patterns (three regexes) are used.
 Exit codes: 0 scan completed (with or without matches), 1 the scan could not complete, 2 usage error.`)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
 }
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  if (typeof parsed === 'number') return parsed;
+  let settings: Settings;
+  try {
+    settings = parseSettings(toRawSettings(parsed, withEnvFile(env, parsed.envFile)), (path) => readFileSync(path), 'flag');
+  } catch (error: unknown) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`flake-checker: ${error.message}\n`);
+    return 2;
+  }
+  for (const warning of settingsWarnings(settings)) process.stderr.write(`flake-checker: warning: ${toPrintable(warning)}\n`);
+  return scanAndPrint(settings, parsed, env);
+}
+
+/** The flags, or the exit code when the command line was help or a usage error. */
+function parseCommandLine(argv: readonly string[]): Flags | number {
   const program = buildProgram();
-  let flags: Flags;
   try {
     program.parse(argv as string[], { from: 'user' });
-    flags = program.opts<Flags>();
   } catch (error: unknown) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return 0;
-      process.stderr.write(`flake-checker: ${error.message.replace(/^error: /, '')} (see --help)\n`);
-      return 2;
-    }
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return 0;
+    process.stderr.write(`flake-checker: ${error.message.replace(/^error: /, '')} (see --help)\n`);
+    return 2;
   }
+  return program.opts<Flags>();
+}
 
-  let settings;
+/** The environment with a `.env` file's variables added; variables already set win. */
+function withEnvFile(env: NodeJS.ProcessEnv, path: string | undefined): NodeJS.ProcessEnv {
+  if (!path) return env;
+  let text: string;
   try {
-    const merged: NodeJS.ProcessEnv = { ...env };
-    if (flags.envFile) {
-      let text: string;
-      try {
-        text = readFileSync(flags.envFile, 'utf8');
-      } catch {
-        throw new UsageError(`--env-file cannot be read: ${JSON.stringify(flags.envFile)}`);
-      }
-      for (const [key, value] of parseEnvFile(text)) if (merged[key] === undefined) merged[key] = value;
-    }
-    // A flag, else its BK_* variable (the names are SETTING_NAMES', shared with the action).
-    const pick = (flag: string | undefined, key: SettingKey) => flag ?? envValue(key, merged);
-    const raw: RawSettings = {
-      token: pick(flags.token, 'token'),
-      org: pick(flags.org, 'org'),
-      pipeline: pick(flags.pipeline, 'pipeline'),
-      branchRegex: pick(flags.branchRegex, 'branchRegex'),
-      step: pick(flags.step, 'step'),
-      maxBuilds: pick(flags.maxBuilds, 'maxBuilds'),
-      patternsFile: pick(flags.patternsFile, 'patternsFile'),
-      apiUrl: pick(flags.apiUrl, 'apiUrl'),
-      patterns: flags.pattern,
-      regex: flags.regex ? 'true' : undefined,
-      concurrency: flags.concurrency,
-      jobStates: flags.jobStates,
-      cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(merged)) : undefined,
-      cacheMaxMb: flags.cacheMaxMb,
-      strict: flags.strict ? 'true' : undefined,
-    };
-    settings = parseSettings(raw, (path) => readFileSync(path), 'flag');
-  } catch (error: unknown) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`flake-checker: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`--env-file cannot be read: ${JSON.stringify(path)}`);
   }
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [key, value] of parseEnvFile(text)) if (merged[key] === undefined) merged[key] = value;
+  return merged;
+}
 
-  for (const warning of settingsWarnings(settings)) process.stderr.write(`flake-checker: warning: ${toPrintable(warning)}\n`);
+/** A flag, else its BK_* variable (the names are SETTING_NAMES', shared with the action). */
+function toRawSettings(flags: Flags, env: NodeJS.ProcessEnv): RawSettings {
+  const pick = (flag: string | undefined, key: SettingKey) => flag ?? envValue(key, env);
+  return {
+    token: pick(flags.token, 'token'),
+    org: pick(flags.org, 'org'),
+    pipeline: pick(flags.pipeline, 'pipeline'),
+    branchRegex: pick(flags.branchRegex, 'branchRegex'),
+    step: pick(flags.step, 'step'),
+    maxBuilds: pick(flags.maxBuilds, 'maxBuilds'),
+    patternsFile: pick(flags.patternsFile, 'patternsFile'),
+    apiUrl: pick(flags.apiUrl, 'apiUrl'),
+    patterns: flags.pattern,
+    regex: flags.regex ? 'true' : undefined,
+    concurrency: flags.concurrency,
+    jobStates: flags.jobStates,
+    cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(env)) : undefined,
+    cacheMaxMb: flags.cacheMaxMb,
+    strict: flags.strict ? 'true' : undefined,
+  };
+}
+
+/** Runs the scan and prints the report. Exit 0 when it completed, 1 when it could not (or --strict). */
+async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.ProcessEnv): Promise<number> {
   const progress = process.stderr.isTTY ? new TtyProgress() : null;
   // Everything below may carry server text: the token is scrubbed from whatever is printed.
   const print = (stream: NodeJS.WriteStream, text: string) => stream.write(text.replaceAll(settings.token, '***'));
+  let report: ScanReport;
   try {
-    const report = await scan(settings, {
+    report = await scan(settings, {
       progress: progress ? (event) => progress.update(event) : undefined,
       userAgent: 'flake-checker-cli',
       http: retryOverridesFromEnv(env),
     });
-    progress?.clear();
-    for (const warning of report.warnings) print(process.stderr, `flake-checker: warning: ${toPrintable(warning)}\n`);
-    print(process.stdout, flags.json ? `${JSON.stringify(report.matches, null, 2)}\n` : renderText(report, settings.patterns));
-    if (report.failures.length > 0) {
-      const n = report.failures.length;
-      print(process.stderr, `flake-checker: warning: ${n} log${n === 1 ? '' : 's'} could not be fetched${settings.strict ? ' (--strict: failing)' : ''}\n`);
-      if (flags.json) {
-        for (const f of report.failures.slice(0, 20)) print(process.stderr, `  #${f.build_number} ${toPrintable(f.job_id)}: ${toPrintable(f.reason)}\n`);
-      }
-      if (settings.strict) return 1;
-    }
-    return 0;
   } catch (error: unknown) {
     progress?.clear();
     print(process.stderr, `flake-checker: error: ${toPrintable(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   }
+  progress?.clear();
+  for (const warning of report.warnings) print(process.stderr, `flake-checker: warning: ${toPrintable(warning)}\n`);
+  print(process.stdout, renderFor(flags, report, settings));
+  if (report.failures.length === 0) return 0;
+  print(process.stderr, `flake-checker: warning: ${logsNotFetched(report.failures.length)}${settings.strict ? ' (--strict: failing)' : ''}\n`);
+  // The human report lists them; the machine formats keep stdout to their own shape.
+  if (flags.json || flags.format === 'markdown') for (const line of listLogFailures(report.failures)) print(process.stderr, `  ${line}\n`);
+  return settings.strict ? 1 : 0;
+}
+
+/** Buildkite annotations hold at most 1 MiB; the margin covers the byte-exact edge. */
+const ANNOTATION_MAX_BYTES = 1024 * 1024 - 1024;
+
+function renderFor(flags: Flags, report: ScanReport, settings: Settings): string {
+  if (flags.json) return `${JSON.stringify(report.matches, null, 2)}\n`;
+  if (flags.format === 'markdown') {
+    return renderReport(report, settings, { maxBytes: ANNOTATION_MAX_BYTES, fullReportHint: 'the output of `flake-checker --json`' });
+  }
+  return renderText(report, settings.patterns);
 }
 
 /** The value of a setting's BK_* variable, for the settings that have one. */
@@ -164,8 +198,8 @@ class TtyProgress {
   private builds = '';
   private logs = '';
   update(event: ScanProgress): void {
-    if (event.kind === 'builds') this.builds = `${event.listed} builds listed, ${event.matchedBranch} on matching branches, ${event.selectedJobs} jobs`;
-    else this.logs = `${event.done}/${event.total} logs`;
+    if (event.kind === 'builds') this.builds = describeProgress(event, 'terminal');
+    else this.logs = describeProgress(event, 'terminal');
     process.stderr.write(`\r\x1b[2K${[this.builds, this.logs].filter(Boolean).join(' · ')}`);
   }
   clear(): void {

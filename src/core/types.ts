@@ -62,6 +62,11 @@ export interface ScanStats {
   readonly rate_limited: number;
 }
 
+/** What a scan tells while it runs: once per page of builds, once per batch of logs. */
+export type ScanProgress =
+  | { readonly kind: 'builds'; readonly listed: number; readonly matchedBranch: number; readonly selectedJobs: number }
+  | { readonly kind: 'logs'; readonly done: number; readonly total: number };
+
 export interface ScanReport {
   readonly matches: readonly MatchRecord[];
   readonly stats: ScanStats;

@@ -10,15 +10,14 @@ import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import { buildScanReport, type JobOutcome, type JobResult } from '../core/scan-report.ts';
 import { matchesBranch, selectJobs } from '../core/select.ts';
 import { SlowPatternError, TimedScanner } from '../core/timed-scanner.ts';
-import type { ScanReport } from '../core/types.ts';
+import type { ScanProgress, ScanReport } from '../core/types.ts';
+import { cacheNotWritten } from '../report/messages.ts';
 import type { Settings } from '../settings.ts';
 import { buildkiteLogSource, cachedLogSource, type LogSource } from './log-source.ts';
 
 export { SlowPatternError } from '../core/timed-scanner.ts';
 
-export type ScanProgress =
-  | { readonly kind: 'builds'; readonly listed: number; readonly matchedBranch: number; readonly selectedJobs: number }
-  | { readonly kind: 'logs'; readonly done: number; readonly total: number };
+export type { ScanProgress } from '../core/types.ts';
 
 export interface ScanOptions {
   readonly progress?: (event: ScanProgress) => void;
@@ -46,9 +45,7 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
   try {
     const results = await readSelectedJobs(settings, client, logSourceFor(settings, client, cache), options);
     if (cache) await cache.evict();
-    const warnings = cache?.problem
-      ? [`the log cache in ${settings.cacheDir} could not be written, so logs were not cached: ${cache.problem}`]
-      : [];
+    const warnings = cache?.problem ? [cacheNotWritten(cache.dir, cache.problem)] : [];
     return buildScanReport(results.jobs, settings.patterns, { ...results.counts, ...client.stats }, warnings);
   } finally {
     await client.close();

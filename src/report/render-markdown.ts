@@ -9,6 +9,7 @@ import { countFailureReasons, summarizeByPattern, type PatternSummary } from '..
 import type { LogFailure, MatchRecord, ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
 import { codeSpan, escapeMarkdownText, link, truncateBytes } from './escape.ts';
+import { logsNotFetched, plural } from './messages.ts';
 
 /** The settings the report shows: what was scanned, never the token. */
 export type ReportSettings = Pick<Settings, 'org' | 'pipeline' | 'step' | 'branchRegex' | 'maxBuilds' | 'patterns' | 'regex'>;
@@ -80,6 +81,11 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
   return truncateBytes(out.text(), options.maxBytes);
 }
 
+/** The job summary of a run that could not complete: why, in one paragraph. */
+export function renderRunFailure(message: string): string {
+  return `### flake-checker failed\n\n${escapeMarkdownText(truncateBytes(message, 2000))}\n`;
+}
+
 function renderTitle(settings: ReportSettings): string {
   return `## Flake check: ${codeSpan(`${settings.org}/${settings.pipeline}`)}, step ${codeSpan(shorten(settings.step))}`;
 }
@@ -113,7 +119,7 @@ function renderFailures(failures: readonly LogFailure[]): string {
     .slice(0, SHOWN_FAILURE_REASONS)
     .map(([reason, count]) => `> - ${count} × ${escapeMarkdownText(shorten(reason))}`);
   if (reasons.length > SHOWN_FAILURE_REASONS) lines.push(`> - and ${reasons.length - SHOWN_FAILURE_REASONS} other reasons`);
-  return `> [!WARNING]\n> ${plural(failures.length, 'log')} could not be fetched; matches in them are missing:\n${lines.join('\n')}`;
+  return `> [!WARNING]\n> ${logsNotFetched(failures.length)}; matches in them are missing:\n${lines.join('\n')}`;
 }
 
 function renderPatternTable(summaries: readonly PatternSummary[]): string {
@@ -205,8 +211,4 @@ function shorten(text: string): string {
 
 function shortList(items: readonly string[], max = 10): string {
   return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }

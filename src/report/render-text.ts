@@ -1,8 +1,10 @@
-// The human report printed by the CLI, in the spec's shape, safe for a terminal.
+// The human report printed by the CLI: one entry per match, then a summary per pattern and the
+// footer. Safe for a terminal: every value from Buildkite goes through toPrintable.
 
 import { summarizeByPattern } from '../core/aggregate.ts';
 import { toPrintable } from '../core/clean-line.ts';
 import type { ScanReport } from '../core/types.ts';
+import { listLogFailures, logsNotFetched, plural } from './messages.ts';
 
 export function renderText(report: ScanReport, patternOrder: readonly string[]): string {
   const out: string[] = [];
@@ -35,8 +37,7 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
   if (failures.length > 0) {
     out.push('');
     out.push(`Could not fetch ${plural(failures.length, 'log')}:`);
-    for (const f of failures.slice(0, 20)) out.push(`- #${f.build_number} ${toPrintable(f.step_label)} (${toPrintable(f.job_id)}): ${toPrintable(f.reason)}`);
-    if (failures.length > 20) out.push(`- … and ${failures.length - 20} more`);
+    for (const line of listLogFailures(failures)) out.push(`- ${line}`);
   }
 
   out.push('');
@@ -46,13 +47,9 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
     `${plural(stats.jobs_selected, 'job')} selected`,
     `${plural(stats.logs_missing, 'log')} missing`,
   ];
-  if (stats.logs_failed > 0) extra.push(`${plural(stats.logs_failed, 'log')} could not be fetched`);
+  if (stats.logs_failed > 0) extra.push(logsNotFetched(stats.logs_failed));
   if (stats.logs_from_cache > 0) extra.push(`${plural(stats.logs_from_cache, 'log')} from cache`);
   const requests = `${plural(stats.requests, 'request')}${stats.rate_limited > 0 ? `, ${stats.rate_limited} rate-limited` : ''}`;
   out.push(`(${extra.join(', ')}; ${requests}.)`);
   return `${out.join('\n')}\n`;
-}
-
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
