@@ -48,7 +48,19 @@ export interface Settings {
   readonly cacheMaxMb: number;
   /** Logs that cannot be fetched make the run fail instead of a warning. */
   readonly strict: boolean;
+  /**
+   * Where failures count as "broken on the baseline branch": the pipeline's default branch
+   * (asked of Buildkite), a branch given by name, or null for no baseline evidence.
+   */
+  readonly baseline: BaselineSetting | null;
+  /** Distinct PRs from which a failure is called flaky. */
+  readonly minPrs: number;
 }
+
+export type BaselineSetting = { readonly from: 'pipeline' } | { readonly from: 'setting'; readonly branch: string };
+
+/** The value of `baseline-branch` that means "the pipeline's default branch" (also its default). */
+export const PIPELINE_DEFAULT_BRANCH = 'default';
 
 /**
  * Raw values as read from flags, inputs or the environment. Empty strings mean "not given".
@@ -72,6 +84,9 @@ export interface RawSettings {
   readonly cacheDir: string | undefined;
   readonly cacheMaxMb: string | undefined;
   readonly strict: string | undefined;
+  /** Empty turns baseline evidence off; undefined or `default` asks Buildkite. */
+  readonly baselineBranch: string | undefined;
+  readonly minPrs: string | undefined;
 }
 
 /** Every raw setting not given: a base for callers that set only a few (tests, the benchmark). */
@@ -79,6 +94,7 @@ export const NO_RAW_SETTINGS: RawSettings = Object.freeze({
   token: undefined, org: undefined, pipeline: undefined, branchRegex: undefined, step: undefined,
   maxBuilds: undefined, patternsFile: undefined, patterns: undefined, regex: undefined, apiUrl: undefined,
   concurrency: undefined, jobStates: undefined, cacheDir: undefined, cacheMaxMb: undefined, strict: undefined,
+  baselineBranch: undefined, minPrs: undefined,
 });
 
 /** How each raw setting is named to the user, and its environment variable. */
@@ -98,6 +114,8 @@ export const SETTING_NAMES = {
   cacheDir: { flag: 'cache-dir', input: 'cache-dir', env: undefined },
   cacheMaxMb: { flag: 'cache-max-mb', input: 'cache-max-mb', env: undefined },
   strict: { flag: 'strict', input: 'strict', env: undefined },
+  baselineBranch: { flag: 'baseline-branch', input: 'baseline-branch', env: undefined },
+  minPrs: { flag: 'min-prs', input: 'min-prs', env: undefined },
 } as const;
 
 export type SettingKey = keyof typeof SETTING_NAMES;
@@ -117,12 +135,14 @@ export const DEFAULTS = {
    */
   concurrency: 16,
   cacheMaxMb: 2048,
+  minPrs: 2,
 } as const;
 
 export const LIMITS = {
   maxBuilds: { min: 1, max: 5000 },
   concurrency: { min: 1, max: 64 },
   cacheMaxMb: { min: 1, max: 1_048_576 },
+  minPrs: { min: 1, max: 1000 },
   /** A patterns file larger than this is refused: it is a list of signatures, not a log. */
   patternsFileBytes: 1024 * 1024,
   patternCount: 1000,
@@ -188,12 +208,25 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   const cacheMaxMb = wholeNumber('cacheMaxMb', raw.cacheMaxMb, DEFAULTS.cacheMaxMb, LIMITS.cacheMaxMb);
   const jobStates = parseJobStates(raw.jobStates);
   const cacheDir = given(raw.cacheDir) ? raw.cacheDir.trim() : null;
+  const baseline = parseBaseline(raw.baselineBranch);
+  const minPrs = wholeNumber('minPrs', raw.minPrs, DEFAULTS.minPrs, LIMITS.minPrs);
 
   return Object.freeze({
     token, org, pipeline, branchRegex, branchPattern, step, maxBuilds,
     patterns: Object.freeze([...finalPatterns]), regex: finalRegex, compiled,
-    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict,
+    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs,
   });
+
+  function parseBaseline(value: string | undefined): BaselineSetting | null {
+    if (value === undefined) return { from: 'pipeline' };
+    const branch = value.trim();
+    if (branch === '') return null;
+    if (branch === PIPELINE_DEFAULT_BRANCH) return { from: 'pipeline' };
+    if (/[\s\x00-\x1f\x7f]/.test(branch)) {
+      throw new UsageError(`${label('baselineBranch')} must be a branch name without spaces or control characters, got ${JSON.stringify(value)}`);
+    }
+    return { from: 'setting', branch };
+  }
 
   function slug(key: 'org' | 'pipeline', value: string): string {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
@@ -314,5 +347,7 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     cache_dir: settings.cacheDir,
     cache_max_mb: settings.cacheMaxMb,
     strict: settings.strict,
+    baseline_branch: settings.baseline === null ? null : settings.baseline.from === 'pipeline' ? PIPELINE_DEFAULT_BRANCH : settings.baseline.branch,
+    min_prs: settings.minPrs,
   };
 }

@@ -7,7 +7,7 @@ import { parseSimpleYaml, readActionMetadata } from './action-yml.ts';
 
 const action = readActionMetadata('action.yml');
 const ACTION_ONLY_INPUTS = ['github-token', 'comment', 'pr-number', 'fail-on-match'];
-const OUTPUTS = ['matches', 'match-count', 'builds-scanned', 'jobs-scanned', 'report-file'];
+const OUTPUTS = ['matches', 'match-count', 'builds-scanned', 'jobs-scanned', 'report-file', 'flakes', 'flaky-count'];
 
 /** The rows of the markdown table whose header row starts with `| {first} |`, split into cells. */
 function tableRows(markdown: string, first: string): string[][] {
@@ -93,7 +93,8 @@ describe('README.md', () => {
   });
 
   it('shows a workflow for schedule, pull_request and workflow_dispatch', () => {
-    const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => describeWorkflow(m[1]!));
+    // GitHub workflows only: the README also shows a Buildkite pipeline step, which has no `jobs:`.
+    const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => describeWorkflow(m[1]!)).filter((w) => /^jobs:/m.test(w.text));
     expect(workflows.map((w) => w.trigger)).toEqual(['schedule', 'pull_request', 'workflow_dispatch']);
     for (const w of workflows) expect(w.text).toContain('buildkite-token: ${{ secrets.BUILDKITE_TOKEN }}');
     expect(workflows[0]!.text).toContain('actions/cache');

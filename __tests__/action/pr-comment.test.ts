@@ -105,8 +105,12 @@ describe('syncComment', () => {
       job_id: `job-${i}`, job_url: `https://buildkite.com/vllm/ci/builds/${9000 - i}#job-${i}`, job_state: 'failed', line: 10, count: 1,
       retried: false, pull_request: null, created_at: '2026-08-01T00:00:00Z',
     }));
-    const stats = { builds_scanned: 3000, builds_matched_branch: 3000, jobs_selected: 3000, jobs_scanned: 3000, logs_missing: 0, logs_failed: 0, logs_from_cache: 0, bytes_scanned: 0, requests: 0, rate_limited: 0 };
-    const report = { matches, stats, failures: [], warnings: [] };
+    const stats = {
+      builds_scanned: 3000, builds_matched_branch: 3000, jobs_selected: 3000, jobs_scanned: 3000, logs_missing: 0, logs_failed: 0,
+      logs_from_cache: 0, bytes_scanned: 0, requests: 0, rate_limited: 0, window_start: '', window_end: '', baseline_builds: 0,
+      baseline_jobs_selected: 0, baseline_jobs_scanned: 0, baseline_logs_failed: 0,
+    };
+    const report = { matches, stats, failures: [], warnings: [], flakes: [], baselineBranch: null, repository: null };
     const shown = { ...settings, branchRegex: '.*', maxBuilds: 3000, patterns: ['FAILED'], regex: false };
     const render = (maxBytes: number) => renderReport(report, shown, { maxBytes, prefix: marker, fullReportHint: 'the job summary' });
 

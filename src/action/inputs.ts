@@ -70,6 +70,10 @@ export function readInputs(env: Environment, setSecret: (secret: string) => void
     cacheDir: setting('cacheDir'),
     cacheMaxMb: setting('cacheMaxMb'),
     strict: setting('strict'),
+    // Set by the runner from the input or action.yml's default (`default`); an explicitly empty
+    // input turns baseline evidence off, so here empty is not "not given".
+    baselineBranch: env[`INPUT_${SETTING_NAMES.baselineBranch.input.toUpperCase()}`]?.trim(),
+    minPrs: setting('minPrs'),
   };
 
   return {

@@ -10,12 +10,13 @@ import { retryOverridesFromEnv } from '../pipeline/env-overrides.ts';
 import { scan } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
 import { toPrintable } from '../core/clean-line.ts';
+import { flakesOfPullRequest } from '../core/flakes.ts';
 import { describeLogFailures, describeProgress, describeScanDone, failingChecks } from '../report/messages.ts';
 import { codeSpan } from '../report/escape.ts';
 import { renderReport, renderRunFailure } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
-import { buildFullReport, setOutputs, writeReportFile } from './outputs.ts';
+import { setOutputs, writeReportFile } from './outputs.ts';
 import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
 import { resolvePullRequest } from './pull-request.ts';
 import { keepYoungGenerationSmall } from '../heap.ts';
@@ -72,12 +73,14 @@ async function summarizeFailure(message: string): Promise<void> {
 }
 
 async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
-  const reportFile = writeReportFile(buildFullReport(report, settings), process.env.RUNNER_TEMP || tmpdir());
+  const reportFile = writeReportFile(report, settings, process.env.RUNNER_TEMP || tmpdir());
   setOutputs(report, reportFile, core.setOutput);
   core.info(describeScanDone(report, reportFile));
 
+  const { owner, repo } = context.repo;
   const summary = renderReport(report, settings, {
     maxBytes: SUMMARY_MAX_BYTES,
+    fallbackRepositoryUrl: owner && repo ? `${context.serverUrl || 'https://github.com'}/${owner}/${repo}` : null,
     fullReportHint: `the \`report-file\` output (${codeSpan(reportFile)}) and the \`matches\` output`,
   });
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write();
@@ -105,16 +108,21 @@ async function commentOnPullRequest(report: ScanReport, settings: Settings, inpu
     const runUrl = Number.isFinite(context.runId) ? `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}` : null;
     const where = runUrl ? `[this workflow run](${runUrl})` : 'this workflow run';
     const marker = commentMarker(settings);
+    const serverUrl = context.serverUrl || 'https://github.com';
     const body = renderReport(report, settings, {
       // Bytes bound characters from above; the margin keeps clear of the edge.
       maxBytes: COMMENT_MAX_CHARS - 512,
       prefix: marker,
+      pullRequest: String(pr),
+      fallbackRepositoryUrl: owner && repo ? `${serverUrl}/${owner}/${repo}` : null,
       fullReportHint: `the job summary and the \`report-file\` output of ${where}`,
       // No timestamp: a rerun that finds the same matches leaves the comment untouched.
       footer: `<sub>Updated by ${where}; this comment is edited in place on every run.</sub>`,
     });
     const comments = createIssueComments(getOctokit(inputs.githubToken), { owner, repo, issueNumber: pr });
-    const outcome = await syncComment(comments, { mode: inputs.comment, hasMatches: report.matches.length > 0, marker, body });
+    // A comment is about its PR: other PRs' matches alone never create one.
+    const hasMatches = flakesOfPullRequest(report.flakes, report.matches, String(pr)).length > 0;
+    const outcome = await syncComment(comments, { mode: inputs.comment, hasMatches, marker, body });
     core.info(`PR #${pr}: comment ${outcome}`);
   } catch (error: unknown) {
     core.warning(`Could not comment on PR #${pr}: ${describeCommentError(error)} The job summary and outputs are written.`);

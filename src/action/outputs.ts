@@ -2,42 +2,20 @@
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogFailure, MatchRecord, ScanReport, ScanStats } from '../core/types.ts';
-import { describeSettings, type Settings } from '../settings.ts';
-
-/** The report file's shape: everything a later step or a person needs, never the token. */
-export interface FullReport {
-  readonly settings: Record<string, unknown>;
-  readonly match_count: number;
-  readonly failure_count: number;
-  readonly stats: ScanStats;
-  readonly matches: readonly MatchRecord[];
-  readonly failures: readonly LogFailure[];
-  readonly warnings: readonly string[];
-}
-
-export function buildFullReport(report: ScanReport, settings: Settings): FullReport {
-  return {
-    settings: describeSettings(settings),
-    match_count: report.matches.length,
-    failure_count: report.failures.length,
-    stats: report.stats,
-    matches: report.matches,
-    failures: report.failures,
-    warnings: report.warnings,
-  };
-}
+import type { ScanReport } from '../core/types.ts';
+import type { Settings } from '../settings.ts';
+import { renderFullReport } from '../report/render-json.ts';
 
 /**
  * Writes the report as JSON into a fresh directory under `tempDir` (RUNNER_TEMP on a runner,
  * emptied after every job) and returns its path. A fresh directory keeps two uses of the
  * action in one job from overwriting each other's report.
  */
-export function writeReportFile(report: FullReport, tempDir: string): string {
+export function writeReportFile(report: ScanReport, settings: Settings, tempDir: string): string {
   mkdirSync(tempDir, { recursive: true });
   const dir = mkdtempSync(join(tempDir, 'flake-checker-'));
   const path = join(dir, 'report.json');
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path, renderFullReport(report, settings));
   return path;
 }
 
@@ -49,4 +27,6 @@ export function setOutputs(report: ScanReport, reportFile: string, setOutput: (n
   setOutput('builds-scanned', String(report.stats.builds_scanned));
   setOutput('jobs-scanned', String(report.stats.jobs_scanned));
   setOutput('report-file', reportFile);
+  setOutput('flakes', JSON.stringify(report.flakes));
+  setOutput('flaky-count', String(report.flakes.filter((f) => f.verdict === 'flaky').length));
 }

@@ -6,7 +6,7 @@ import { ApiError } from './errors.ts';
 import { BuildkiteHttp, type HttpOptions, type OpenBody } from './http.ts';
 import { logBytes } from './log-body.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
-import type { BuildkiteAccessToken } from './types.ts';
+import type { BuildkiteAccessToken, BuildkitePipeline } from './types.ts';
 
 /** What a 401 means to a user, wherever it comes from. */
 const TOKEN_REJECTED = 'Buildkite rejected the token (401): check BK_TOKEN / --token';
@@ -88,6 +88,21 @@ export class BuildkiteClient {
         status: 403, method: 'GET', url: `${this.ref.apiUrl}/v2/access-token`, retryable: false, fromApi: true,
       });
     }
+  }
+
+  /**
+   * The pipeline's default branch and repository (one request; needs the `read_pipelines` scope,
+   * which a scan can do without: callers treat a refusal as "unknown").
+   */
+  async getPipeline(): Promise<BuildkitePipeline> {
+    let body: unknown;
+    try {
+      ({ body } = await this.http.getJson<unknown>(this.pipelineUrl()));
+    } catch (error: unknown) {
+      throw this.explain(error);
+    }
+    const fields = isObject(body) ? body : {};
+    return { default_branch: str(fields.default_branch) || null, repository: str(fields.repository) || null };
   }
 
   /**

@@ -1,7 +1,7 @@
 // The `flake-checker` command: flags and BK_* variables into Settings, scan, print.
 // Exit codes: 0 scan completed (matches or not), 1 the scan could not complete, 2 usage error.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -10,12 +10,13 @@ import { keepYoungGenerationSmall } from '../heap.ts';
 import { retryOverridesFromEnv } from '../pipeline/env-overrides.ts';
 import { scan } from '../pipeline/scan.ts';
 import { describeProgress, listLogFailures, logsNotFetched } from '../report/messages.ts';
+import { renderFullReport } from '../report/render-json.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { renderText } from '../report/render-text.ts';
 import { toPrintable } from '../core/clean-line.ts';
 import type { ScanProgress, ScanReport } from '../core/types.ts';
 import {
-  DEFAULTS, LIMITS, parseSettings, SETTING_NAMES, settingsWarnings, UsageError,
+  DEFAULTS, LIMITS, parseSettings, PIPELINE_DEFAULT_BRANCH, SETTING_NAMES, settingsWarnings, UsageError,
   type RawSettings, type SettingKey, type Settings,
 } from '../settings.ts';
 
@@ -39,6 +40,9 @@ interface Flags {
   cacheMaxMb?: string;
   strict?: boolean;
   format: OutputFormat;
+  baselineBranch?: string;
+  minPrs?: string;
+  reportFile?: string;
 }
 
 const OUTPUT_FORMATS = ['text', 'markdown'] as const;
@@ -76,6 +80,9 @@ function buildProgram(): Command {
     .option('--no-cache', 'do not read or write the log cache')
     .option('--cache-max-mb <n>', `size bound of the log cache in MiB (default: ${DEFAULTS.cacheMaxMb})`)
     .option('--strict', 'exit 1 when some logs could not be fetched')
+    .option('--baseline-branch <branch>', `failures on this branch's builds mean "broken on main"; "${PIPELINE_DEFAULT_BRANCH}" asks Buildkite for the pipeline's default branch, "" turns it off (default: ${PIPELINE_DEFAULT_BRANCH})`)
+    .option('--min-prs <n>', `a failure seen in this many PRs is called flaky, ${LIMITS.minPrs.min}-${LIMITS.minPrs.max} (default: ${DEFAULTS.minPrs})`)
+    .option('--report-file <file>', 'also write the full report (settings, counts, flakes, matches, failures) as JSON to this file')
     .addHelpText('after', `
 Configuration: a flag wins over its BK_* variable, which wins over the default.
 With no --pattern and no patterns file, the built-in patterns (three regexes) are used.
@@ -146,6 +153,8 @@ function toRawSettings(flags: Flags, env: NodeJS.ProcessEnv): RawSettings {
     cacheDir: flags.cache ? (flags.cacheDir ?? defaultCacheDir(env)) : undefined,
     cacheMaxMb: flags.cacheMaxMb,
     strict: flags.strict ? 'true' : undefined,
+    baselineBranch: flags.baselineBranch,
+    minPrs: flags.minPrs,
   };
 }
 
@@ -169,6 +178,16 @@ async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.Proces
   progress?.clear();
   for (const warning of report.warnings) print(process.stderr, `flake-checker: warning: ${toPrintable(warning)}\n`);
   print(process.stdout, renderFor(flags, report, settings));
+  // After the report is printed, so a file that cannot be written loses nothing.
+  if (flags.reportFile) {
+    try {
+      writeFileSync(flags.reportFile, renderFullReport(report, settings).replaceAll(settings.token, '***'));
+    } catch (error: unknown) {
+      const why = toPrintable(error instanceof Error ? error.message : String(error));
+      print(process.stderr, `flake-checker: error: --report-file cannot be written: ${JSON.stringify(flags.reportFile)} (${why})\n`);
+      return 1;
+    }
+  }
   if (report.failures.length === 0) return 0;
   print(process.stderr, `flake-checker: warning: ${logsNotFetched(report.failures.length)}${settings.strict ? ' (--strict: failing)' : ''}\n`);
   // The human report lists them; the machine formats keep stdout to their own shape.
@@ -184,7 +203,7 @@ function renderFor(flags: Flags, report: ScanReport, settings: Settings): string
   if (flags.format === 'markdown') {
     return renderReport(report, settings, { maxBytes: ANNOTATION_MAX_BYTES, fullReportHint: 'the output of `flake-checker --json`' });
   }
-  return renderText(report, settings.patterns);
+  return renderText(report);
 }
 
 /** The value of a setting's BK_* variable, for the settings that have one. */

@@ -2,8 +2,10 @@
 // the logs that could not be read, and the counts of the footer. Pure: outcomes in, report out.
 
 import type { BuildkiteBuild, BuildkiteJob } from './build.ts';
+import { collectFlakes, toOccurrence, type Occurrence } from './flakes.ts';
 import type { PatternHit } from './scan-log.ts';
 import { jobLabel, jobUrl, toMatchRecord } from './select.ts';
+import type { VerdictRules } from './verdict.ts';
 import type { LogFailure, MatchRecord, ScanReport } from './types.ts';
 
 /** What reading one selected job's log came to. */
@@ -23,6 +25,11 @@ export interface JobResult {
   readonly build: BuildkiteBuild;
   readonly job: BuildkiteJob;
   readonly outcome: JobOutcome;
+  /**
+   * Scanned only as evidence: a baseline-branch build outside the branch filter. Its matches feed
+   * the flakes' evidence but are never match records, and it is counted apart.
+   */
+  readonly evidenceOnly: boolean;
 }
 
 /** What the scan counted on its way, besides the jobs. */
@@ -31,6 +38,11 @@ export interface ScanCounters {
   readonly listed: number;
   /** Of those, builds that passed the branch filter. */
   readonly matchedBranch: number;
+  /** Of those, baseline-branch builds outside the branch filter, scanned as evidence. */
+  readonly baselineBuilds: number;
+  /** The oldest and newest `created_at` of the builds listed ('' when none). */
+  readonly windowStart: string;
+  readonly windowEnd: string;
   /** Requests sent to Buildkite, retries included, and how many answered 429. */
   readonly requests: number;
   readonly rateLimited: number;
@@ -45,14 +57,31 @@ export function buildScanReport(
   patterns: readonly string[],
   counters: ScanCounters,
   warnings: readonly string[],
+  rules: VerdictRules,
 ): ScanReport {
   const matches: MatchRecord[] = [];
   const failures: LogFailure[] = [];
+  const occurrences: Occurrence[] = [];
+  let selected = 0;
   let scanned = 0;
   let missing = 0;
   let fromCache = 0;
   let bytes = 0;
-  for (const { build, job, outcome } of results) {
+  const baseline = { jobs: 0, scanned: 0, unread: 0 };
+  for (const { build, job, outcome, evidenceOnly } of results) {
+    if (outcome.kind === 'scanned') {
+      outcome.hits.forEach((hit, p) => {
+        const pattern = patterns[p];
+        if (hit && pattern !== undefined) occurrences.push(toOccurrence(build, job, pattern, rules.baselineBranch));
+      });
+    }
+    if (evidenceOnly) {
+      baseline.jobs++;
+      if (outcome.kind === 'scanned') baseline.scanned++;
+      else if (outcome.kind === 'failed') baseline.unread++;
+      continue;
+    }
+    selected++;
     if (outcome.kind === 'missing') {
       missing++;
     } else if (outcome.kind === 'failed') {
@@ -75,12 +104,15 @@ export function buildScanReport(
   }
   return {
     matches,
+    flakes: collectFlakes(occurrences, patterns, rules),
     failures,
     warnings,
+    baselineBranch: rules.baselineBranch,
+    repository: null,
     stats: {
       builds_scanned: counters.listed,
       builds_matched_branch: counters.matchedBranch,
-      jobs_selected: results.length,
+      jobs_selected: selected,
       jobs_scanned: scanned,
       logs_missing: missing,
       logs_failed: failures.length,
@@ -88,6 +120,12 @@ export function buildScanReport(
       bytes_scanned: bytes,
       requests: counters.requests,
       rate_limited: counters.rateLimited,
+      window_start: counters.windowStart,
+      window_end: counters.windowEnd,
+      baseline_builds: counters.baselineBuilds,
+      baseline_jobs_selected: baseline.jobs,
+      baseline_jobs_scanned: baseline.scanned,
+      baseline_logs_failed: baseline.unread,
     },
   };
 }

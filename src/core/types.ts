@@ -1,5 +1,7 @@
 // The data the pure core produces: match records, scan statistics and the report.
 
+import type { Flake } from './flakes.ts';
+
 /**
  * One record per (job, pattern) that matched. Field names are snake_case because this is the
  * public JSON shape (CLI `--json`, action output `matches`).
@@ -60,6 +62,17 @@ export interface ScanStats {
   readonly requests: number;
   /** Responses that were 429. */
   readonly rate_limited: number;
+  /** The oldest and newest `created_at` of the builds listed (ISO 8601; '' when none). */
+  readonly window_start: string;
+  readonly window_end: string;
+  /**
+   * Baseline-branch builds outside the branch filter, scanned as evidence only: their attempts
+   * that did not pass were read, and their matches count in `flakes`, never in `matches`.
+   */
+  readonly baseline_builds: number;
+  readonly baseline_jobs_selected: number;
+  readonly baseline_jobs_scanned: number;
+  readonly baseline_logs_failed: number;
 }
 
 /** What a scan tells while it runs: once per page of builds, once per batch of logs. */
@@ -69,6 +82,12 @@ export type ScanProgress =
 
 export interface ScanReport {
   readonly matches: readonly MatchRecord[];
+  /** Per pattern that matched: evidence and verdict, ranked by spread. */
+  readonly flakes: readonly Flake[];
+  /** The branch whose builds were baseline evidence, or null when that was off. */
+  readonly baselineBranch: string | null;
+  /** The pipeline's repository (Git URL), where its PR numbers point; null when unknown. */
+  readonly repository: string | null;
   readonly stats: ScanStats;
   readonly failures: readonly LogFailure[];
   /** Problems that did not change the result, such as a log cache that could not be written. */

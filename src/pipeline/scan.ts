@@ -11,7 +11,7 @@ import { buildScanReport, type JobOutcome, type JobResult } from '../core/scan-r
 import { matchesBranch, selectJobs } from '../core/select.ts';
 import { SlowPatternError, TimedScanner } from '../core/timed-scanner.ts';
 import type { ScanProgress, ScanReport } from '../core/types.ts';
-import { cacheNotWritten } from '../report/messages.ts';
+import { baselineLogsNotFetched, cacheNotWritten, pipelineUnread } from '../report/messages.ts';
 import type { Settings } from '../settings.ts';
 import { buildkiteLogSource, cachedLogSource, type LogSource } from './log-source.ts';
 
@@ -45,8 +45,17 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
   try {
     const results = await readSelectedJobs(settings, client, logSourceFor(settings, client, cache), options);
     if (cache) await cache.evict();
-    const warnings = cache?.problem ? [cacheNotWritten(cache.dir, cache.problem)] : [];
-    return buildScanReport(results.jobs, settings.patterns, { ...results.counts, ...client.stats }, warnings);
+    const report = buildScanReport(results.jobs, settings.patterns, { ...results.counts, ...client.stats }, results.warnings, {
+      minPrs: settings.minPrs,
+      baselineBranch: results.baselineBranch,
+    });
+    const unread = report.stats.baseline_logs_failed;
+    const warnings = [
+      ...report.warnings,
+      ...(unread > 0 ? [baselineLogsNotFetched(unread)] : []),
+      ...(cache?.problem ? [cacheNotWritten(cache.dir, cache.problem)] : []),
+    ];
+    return { ...report, warnings, repository: results.repository };
   } finally {
     await client.close();
   }
@@ -68,18 +77,30 @@ async function readSelectedJobs(
   client: BuildkiteClient,
   logs: LogSource,
   options: ScanOptions,
-): Promise<{ jobs: JobResult[]; counts: { listed: number; matchedBranch: number } }> {
+): Promise<{
+  jobs: JobResult[];
+  counts: { listed: number; matchedBranch: number; baselineBuilds: number; windowStart: string; windowEnd: string };
+  baselineBranch: string | null;
+  repository: string | null;
+  warnings: readonly string[];
+}> {
   const { progress } = options;
   const budgetMs = options.scanBudgetMs ?? SCAN_BUDGET_MS;
   // The token check runs alongside the first page of builds (one round trip saved), but no
   // log is requested before it passes, and its clearer message wins over the list's error.
   const tokenChecked = client.checkToken();
   tokenChecked.catch(() => undefined);
+  // So is the pipeline's: its default branch is the baseline, its repository where PRs live.
+  const pipelineRead = readPipeline(client, settings);
 
   const limit = pLimit(settings.concurrency);
-  const work: { build: BuildkiteBuild; job: BuildkiteJob; outcome: Promise<JobOutcome> }[] = [];
+  const work: { build: BuildkiteBuild; job: BuildkiteJob; outcome: Promise<JobOutcome>; evidenceOnly: boolean }[] = [];
   let listed = 0;
   let matchedBranch = 0;
+  let baselineBuilds = 0;
+  let windowStart = '';
+  let windowEnd = '';
+  let pipeline: PipelineFacts = { baselineBranch: null, repository: null, warnings: [] };
   let done = 0;
   // The error that stops the run. Queued jobs see it and return at once; jobs reading a log
   // stop at their next chunk, so the run ends promptly.
@@ -108,11 +129,23 @@ async function readSelectedJobs(
   try {
     for await (const page of client.listBuilds(settings.maxBuilds)) {
       await tokenChecked;
+      pipeline = await pipelineRead;
       listed += page.length;
       for (const build of page) {
-        if (!matchesBranch(build, settings.branchPattern)) continue;
-        matchedBranch++;
-        for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: readJob(build, job) });
+        const created = build.created_at ?? '';
+        if (created !== '' && (windowStart === '' || created < windowStart)) windowStart = created;
+        if (created > windowEnd) windowEnd = created;
+        if (matchesBranch(build, settings.branchPattern)) {
+          matchedBranch++;
+          for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: readJob(build, job), evidenceOnly: false });
+        } else if (pipeline.baselineBranch !== null && build.branch === pipeline.baselineBranch) {
+          // Evidence, not results: only attempts that did not pass, since a green job on the
+          // baseline branch is no failure evidence and each log costs a request.
+          baselineBuilds++;
+          for (const job of selectJobs(build, settings)) {
+            if (job.state !== 'passed') work.push({ build, job, outcome: readJob(build, job), evidenceOnly: true });
+          }
+        }
       }
       progress?.({ kind: 'builds', listed, matchedBranch, selectedJobs: work.length });
       if (fatal) break;
@@ -125,7 +158,38 @@ async function readSelectedJobs(
 
   const outcomes = await Promise.all(work.map((w) => w.outcome));
   if (fatal) throw fatal;
-  return { jobs: work.map(({ build, job }, i) => ({ build, job, outcome: outcomes[i]! })), counts: { listed, matchedBranch } };
+  return {
+    jobs: work.map(({ build, job, evidenceOnly }, i) => ({ build, job, evidenceOnly, outcome: outcomes[i]! })),
+    counts: { listed, matchedBranch, baselineBuilds, windowStart, windowEnd },
+    ...pipeline,
+  };
+}
+
+interface PipelineFacts {
+  readonly baselineBranch: string | null;
+  /** The pipeline's repository (Git URL), or null when unknown. */
+  readonly repository: string | null;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The baseline branch and the repository. Reading the pipeline needs the `read_pipelines` scope,
+ * which the scan itself does not: a refusal turns baseline evidence from the default branch off
+ * with a warning (a named baseline branch is used as it is) and never fails the scan.
+ */
+async function readPipeline(client: BuildkiteClient, settings: Settings): Promise<PipelineFacts> {
+  const named = settings.baseline?.from === 'setting' ? settings.baseline.branch : null;
+  try {
+    const { default_branch, repository } = await client.getPipeline();
+    const baselineBranch = settings.baseline === null ? null : (named ?? default_branch);
+    return { baselineBranch, repository, warnings: [] };
+  } catch (error: unknown) {
+    // Never thrown: a token or pipeline the API refuses is reported by the token check and the
+    // builds list, with their own clearer messages.
+    const why = error instanceof Error ? error.message : String(error);
+    const warnings = settings.baseline?.from === 'pipeline' ? [pipelineUnread(why)] : [];
+    return { baselineBranch: named, repository: null, warnings };
+  }
 }
 
 /** Reads one job's log to the end through the scanner. */

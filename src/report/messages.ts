@@ -34,6 +34,17 @@ export function cacheNotWritten(dir: string, problem: string): string {
   return `the log cache in ${dir} could not be written, so logs were not cached: ${problem}`;
 }
 
+/** The warning when the pipeline (its default branch) could not be read. */
+export function pipelineUnread(why: string): string {
+  return `the pipeline's default branch could not be read (${why}), so failures on it were not looked for; ` +
+    'set --baseline-branch (input baseline-branch) to name the branch, or grant the token read_pipelines';
+}
+
+/** The warning when some baseline-branch logs (evidence only) could not be read. */
+export function baselineLogsNotFetched(count: number): string {
+  return `${logsNotFetched(count)} on the baseline branch; the evidence of failures there may be incomplete`;
+}
+
 /** What makes a completed run fail on purpose: the checks the user asked for. */
 export interface FailWhen {
   /** Anything matched (action input `fail-on-match`). */

@@ -1,15 +1,21 @@
-// Rendering a scan report as GitHub markdown, for the job summary and the PR comment. Pure:
-// report and settings in, a string out. Both destinations have a hard size limit (1 MiB per
-// step summary, 65,536 characters per comment), so the renderer works to a byte budget and,
-// when the matches do not fit, leaves out the rest with a note saying where the full list is.
+// Rendering a scan report as GitHub markdown, for the job summary, the PR comment and Buildkite
+// annotations. Pure: report and settings in, a string out. Each destination has a hard size
+// limit (1 MiB per step summary and annotation, 65,536 characters per comment), so the renderer
+// works to a byte budget: every pattern keeps its heading and evidence, and when the matches do
+// not fit, each pattern's rows are cut (round robin, so a noisy pattern cannot crowd out the
+// others) with a note saying where the full list is.
 //
-// Every value from Buildkite is hostile text and goes through src/report/escape.ts.
+// GitHub shows a comment about 780 px wide: tables keep to four narrow columns, and snippets sit
+// on a line of their own. Every value from Buildkite is hostile text and goes through escape.ts.
 
-import { countFailureReasons, summarizeByPattern, type PatternSummary } from '../core/aggregate.ts';
+import { countFailureReasons, groupByPattern } from '../core/aggregate.ts';
+import { flakesOfPullRequest, type Flake } from '../core/flakes.ts';
 import type { LogFailure, MatchRecord, ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
+import { shortDay, shortTime } from './dates.ts';
 import { codeSpan, escapeMarkdownText, link, truncateBytes } from './escape.ts';
 import { logsNotFetched, plural } from './messages.ts';
+import { githubRepositoryUrl } from './repository.ts';
 
 /** The settings the report shows: what was scanned, never the token. */
 export type ReportSettings = Pick<Settings, 'org' | 'pipeline' | 'step' | 'branchRegex' | 'maxBuilds' | 'patterns' | 'regex'>;
@@ -26,59 +32,108 @@ export interface RenderOptions {
   readonly prefix?: string;
   /** Trusted markdown put last (a link to the workflow run, say). */
   readonly footer?: string;
+  /** The PR a comment is about: its patterns lead, and the wider list is collapsed. */
+  readonly pullRequest?: string;
+  /** Where PR numbers link when the pipeline's repository is not on GitHub (the workflow's). */
+  readonly fallbackRepositoryUrl?: string | null;
 }
 
 /** Long user-given texts (patterns, regexes, labels) are shown cut to this many bytes. */
 const SHOWN_TEXT_BYTES = 300;
 /** At most this many distinct failure reasons are listed; the count covers all of them. */
 const SHOWN_FAILURE_REASONS = 10;
+/** At most this many PR links in a pattern's evidence line. */
+const SHOWN_PRS = 10;
+
+const VERDICT_LABELS: Record<Flake['verdict'], string> = {
+  flaky: 'flaky',
+  'broken-main': 'broken on main',
+  single: 'single PR',
+  noise: 'noise',
+};
 
 /** Renders the report; the result is at most `options.maxBytes` bytes of UTF-8. */
 export function renderReport(report: ScanReport, settings: ReportSettings, options: RenderOptions): string {
-  const summaries = summarizeByPattern(report.matches, settings.patterns);
-  const head = [options.prefix ?? '', renderTitle(settings), renderCounts(report, settings), renderFailures(report.failures)]
-    .filter((part) => part !== '')
-    .join('\n\n');
-  const tail = [renderSettings(settings), options.footer ?? ''].filter((part) => part !== '').join('\n\n');
+  const repoUrl = githubRepositoryUrl(report.repository) ?? options.fallbackRepositoryUrl ?? null;
+  const prLink = (pr: string): string =>
+    /^\d+$/.test(pr) && repoUrl ? `[#${pr}](${repoUrl}/pull/${pr})` : escapeMarkdownText(`#${pr}`);
+  const pr = options.pullRequest;
+  const ours = pr === undefined ? [] : flakesOfPullRequest(report.flakes, report.matches, pr);
+  // A pattern that hit this PR sorts before every pattern that did not.
+  const flakes = [...ours, ...report.flakes.filter((f) => !ours.includes(f))];
+  const byPattern = groupByPattern(report.matches);
+
+  const head = [
+    options.prefix ?? '',
+    renderTitle(settings),
+    pr === undefined ? '' : renderThisPullRequest(pr, ours, report, settings, byPattern, prLink),
+    renderCounts(report, settings),
+    renderFailures(report.failures),
+    pr === undefined ? '' : `<details><summary>Every pattern in the scanned window</summary>`,
+  ].filter((part) => part !== '');
+  const tail = [pr === undefined ? '' : '</details>', renderSettings(settings), options.footer ?? ''].filter((part) => part !== '');
 
   // The note is sized for the largest numbers it can hold, so reserving it up front is enough.
   const total = report.matches.length;
   const note = (shown: number): string =>
     `> [!NOTE]\n> Cut to stay under GitHub's size limit: ${shown} of ${total} matches are shown. ` +
     `The complete list is in ${options.fullReportHint}.`;
-  const reserve = bytes(note(total)) + bytes(tail) + 8;
+  const budget = new Budget(options.maxBytes - bytes(note(total)) - bytes(tail.join('\n\n')) - 8);
+  for (const part of head) budget.force(part);
 
-  const out = new Budget(options.maxBytes - reserve);
-  out.force(head);
-  let shown = 0;
-  let cut = false;
-  if (total > 0) {
-    // Every pattern searched for is listed, so a reader sees what came back empty too.
-    cut = !out.tryAdd(renderPatternTable(summaries));
-    for (const summary of summaries) {
-      if (cut) break;
-      if (summary.matches.length === 0) continue;
-      const rows = summary.matches.map(renderMatchRow);
-      // A section starts only if its heading, table header and first row fit together.
-      if (!out.tryAdd(`${renderPatternHeading(summary)}\n\n${MATCH_TABLE_HEADER}\n${rows[0]}`)) {
-        cut = true;
-        break;
-      }
-      shown += 1;
-      for (const row of rows.slice(1)) {
-        if (!out.tryAddLine(row)) {
-          cut = true;
-          break;
-        }
-        shown += 1;
-      }
+  const sections: Section[] = [];
+  const table = renderFlakeTable(flakes, settings.patterns, report.baselineBranch);
+  const tableShown = budget.tryAdd(table);
+  let cut = !tableShown;
+  // Every pattern with matches has a flake; a report put together by hand may lack one.
+  const headed = new Set(flakes.map((f) => f.pattern));
+  const unjudged = [...byPattern.keys()].filter((p) => !headed.has(p)).map((p) => ({ pattern: p, flake: null }));
+  for (const { pattern, flake } of [...flakes.map((f) => ({ pattern: f.pattern, flake: f })), ...unjudged]) {
+    if (cut) break;
+    const heading = flake ? renderFlakeHeading(flake, prLink) : `### ${codeSpan(shorten(pattern))}`;
+    if (!budget.tryAdd(heading)) {
+      cut = true;
+      break;
     }
+    sections.push({ heading, rows: (byPattern.get(pattern) ?? []).map((m) => renderMatchItem(m, prLink)), shown: 0 });
   }
-  if (cut) out.force(note(shown));
-  out.force(tail);
+  // Rows round robin: the first match of every pattern, then the second, and so on.
+  if (!cut) fillRows(sections, budget);
+  const shown = sections.reduce((sum, s) => sum + s.shown, 0);
+  cut ||= shown < total;
+
+  const out = tableShown ? [...head, table] : [...head];
+  for (const section of sections) {
+    const rows = section.rows.slice(0, section.shown);
+    out.push(rows.length > 0 ? `${section.heading}\n\n${rows.join('\n')}` : section.heading);
+  }
+  if (cut) out.push(note(shown));
+  out.push(...tail);
   // The head is forced in; with absurd inputs (a thousand long patterns in a tiny budget) the
   // result could still exceed the limit, and a cut document beats a refused one.
-  return truncateBytes(out.text(), options.maxBytes);
+  return truncateBytes(`${out.join('\n\n')}\n`, options.maxBytes);
+}
+
+interface Section {
+  readonly heading: string;
+  readonly rows: readonly string[];
+  shown: number;
+}
+
+/** Adds each section's next row in turn while they fit. */
+function fillRows(sections: Section[], budget: Budget): void {
+  for (let r = 0; ; r++) {
+    let any = false;
+    for (const section of sections) {
+      const row = section.rows[r];
+      if (row === undefined) continue;
+      // The first row opens the list after a blank line; later rows follow on the next line.
+      if (!budget.tryReserve(bytes(row) + (r === 0 ? 2 : 1))) return;
+      section.shown = r + 1;
+      any = true;
+    }
+    if (!any) return;
+  }
 }
 
 /** The job summary of a run that could not complete: why, in one paragraph. */
@@ -90,26 +145,82 @@ function renderTitle(settings: ReportSettings): string {
   return `## Flake check: ${codeSpan(`${settings.org}/${settings.pipeline}`)}, step ${codeSpan(shorten(settings.step))}`;
 }
 
+/** What this PR's builds hit, each with the evidence from elsewhere, in a PR author's words. */
+function renderThisPullRequest(
+  pr: string,
+  ours: readonly Flake[],
+  report: ScanReport,
+  settings: ReportSettings,
+  byPattern: Map<string, MatchRecord[]>,
+  prLink: (pr: string) => string,
+): string {
+  const title = `### This PR (${prLink(pr)})`;
+  if (ours.length === 0) {
+    const searched = settings.patterns.map((p) => codeSpan(shorten(p))).join(', ');
+    return `${title}\n\nNo pattern hit this PR's builds in the scanned window. Searched for: ${searched}.`;
+  }
+  const items = ours.map((flake) => {
+    const here = (byPattern.get(flake.pattern) ?? []).find((m) => m.pull_request === pr);
+    const where = here ? ` Here: ${link(`build ${here.build_number}`, here.web_url)}, ${link(shorten(here.step_label || here.job_id), here.job_url)}.` : '';
+    const first = `- ${codeSpan(shorten(flake.pattern))}: ${describeForPullRequest(flake, pr, report.baselineBranch)}.${where}`;
+    return here ? `${first}\\\n  ${codeSpan(here.snippet)}` : first;
+  });
+  return `${title}\n\n${items.join('\n')}`;
+}
+
+/** "known flake: seen in 4 other PRs since Nov 20, passed on retry 1 time", and the like. */
+export function describeForPullRequest(flake: Flake, pr: string, baselineBranch: string | null): string {
+  const others = flake.prs.filter((p) => p !== pr).length;
+  const elsewhere = `seen in ${plural(others, 'other PR')}`;
+  const since = shortDay(flake.first_seen);
+  const retry = flake.passed_on_retry > 0 ? `, passed on retry ${times(flake.passed_on_retry)}` : '';
+  switch (flake.verdict) {
+    case 'noise':
+      return `**also in green jobs**, not a failure signature: ${escapeMarkdownText(flake.reason)}`;
+    case 'flaky':
+      return `**known flake**: ${elsewhere}${since ? ` since ${since}` : ''}${retry}`;
+    case 'broken-main':
+      return `**fails on ${escapeMarkdownText(baselineBranch ?? 'main')} too** (${plural(flake.main_builds, 'build')})${others > 0 ? `; ${elsewhere}` : ''}`;
+    case 'single':
+      return others === 0 ? '**only in this PR**' : `**not a known flake yet**: ${elsewhere}`;
+  }
+}
+
 function renderCounts(report: ScanReport, settings: ReportSettings): string {
   const { stats } = report;
   const matches = report.matches.length;
-  const verdict =
-    matches === 0
+  const verdicts = countVerdicts(report.flakes);
+  const headline =
+    matches === 0 && report.flakes.length === 0
       ? `**No matches** for ${plural(settings.patterns.length, 'pattern')} in the latest scan.`
-      : `**${plural(matches, 'match', 'matches')}** in ${plural(new Set(report.matches.map((m) => m.build_number)).size, 'build')}.`;
+      : `**${plural(matches, 'match', 'matches')}** in ${plural(new Set(report.matches.map((m) => m.build_number)).size, 'build')}` +
+        (verdicts ? ` · ${plural(report.flakes.length, 'pattern')} matched: ${verdicts}` : '') +
+        '.';
   const extras = [
     stats.logs_missing > 0 ? `${stats.logs_missing} missing (expired or never written)` : '',
     stats.logs_failed > 0 ? `${stats.logs_failed} not fetched` : '',
     stats.logs_from_cache > 0 ? `${stats.logs_from_cache} from cache` : '',
   ].filter((part) => part !== '');
+  const span = stats.window_start && stats.window_end ? `, created ${shortTime(stats.window_start)} to ${shortTime(stats.window_end)}` : '';
+  const baseline =
+    report.baselineBranch === null
+      ? ''
+      : ` Also read as evidence: ${plural(stats.baseline_jobs_scanned, 'failed log')} of ${plural(stats.baseline_builds, 'build')} on ` +
+        `${codeSpan(shorten(report.baselineBranch))} outside the branch filter.`;
   return (
-    `${verdict}\n\n` +
-    `Scanned the ${plural(stats.builds_scanned, 'most recent build')} ` +
+    `${headline}\n\n` +
+    `Scanned the ${plural(stats.builds_scanned, 'most recent build')}${span} ` +
     `(${stats.builds_matched_branch} on branches matching ${codeSpan(shorten(settings.branchRegex))}): ` +
     `${plural(stats.jobs_selected, 'job')} selected, ${plural(stats.jobs_scanned, 'log')} scanned` +
     (extras.length > 0 ? ` (${extras.join(', ')})` : '') +
-    '.'
+    `.${baseline}`
   );
+}
+
+function countVerdicts(flakes: readonly Flake[]): string {
+  const counts = new Map<string, number>();
+  for (const f of flakes) counts.set(VERDICT_LABELS[f.verdict], (counts.get(VERDICT_LABELS[f.verdict]) ?? 0) + 1);
+  return [...counts].map(([label, n]) => `${n} ${label}`).join(', ');
 }
 
 function renderFailures(failures: readonly LogFailure[]): string {
@@ -122,35 +233,40 @@ function renderFailures(failures: readonly LogFailure[]): string {
   return `> [!WARNING]\n> ${logsNotFetched(failures.length)}; matches in them are missing:\n${lines.join('\n')}`;
 }
 
-function renderPatternTable(summaries: readonly PatternSummary[]): string {
-  const rows = summaries.map((s) => {
-    const cells = [s.matches.length, s.builds, s.pullRequests.length, s.retriedAttempts, s.likelyFlaky ? 'likely flaky' : ''];
-    return `| ${codeSpan(shorten(s.pattern), { inTable: true })} | ${cells.join(' | ')} |`;
+/** Every pattern searched for, ranked by spread, so a reader sees what came back empty too. */
+function renderFlakeTable(flakes: readonly Flake[], patterns: readonly string[], baselineBranch: string | null): string {
+  const matched = new Set(flakes.map((f) => f.pattern));
+  const rows = flakes.map((f) => {
+    const spread = [
+      plural(f.prs.length, 'PR'),
+      plural(f.builds, 'build'),
+      f.passed_on_retry > 0 ? `${f.passed_on_retry} passed on retry` : '',
+      baselineBranch !== null && f.main_builds > 0 ? `${f.main_builds} on ${escapeMarkdownText(baselineBranch)}` : '',
+    ].filter((part) => part !== '');
+    const seen = f.first_seen === f.last_seen || shortDay(f.first_seen) === shortDay(f.last_seen) ? shortDay(f.last_seen) : `${shortDay(f.first_seen)} – ${shortDay(f.last_seen)}`;
+    return `| ${codeSpan(shorten(f.pattern), { inTable: true })} | **${VERDICT_LABELS[f.verdict]}** | ${spread.join(' · ')} | ${seen} |`;
   });
-  return ['| Pattern | Matches | Builds | PRs | Retried attempts | Verdict |', '|---|--:|--:|--:|--:|---|', ...rows].join('\n');
+  for (const p of patterns) if (!matched.has(p)) rows.push(`| ${codeSpan(shorten(p), { inTable: true })} | no match | | |`);
+  return ['| Pattern | Verdict | Spread | Seen |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-function renderPatternHeading(summary: PatternSummary): string {
-  const prs = summary.pullRequests.map((pr) => `#${pr}`);
+function renderFlakeHeading(flake: Flake, prLink: (pr: string) => string): string {
+  const prs = flake.prs.length === 0 ? '' : ` · PRs ${flake.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${flake.prs.length > SHOWN_PRS ? ` and ${flake.prs.length - SHOWN_PRS} more` : ''}`;
+  const seen = ` · first seen ${shortDay(flake.first_seen)} (build ${flake.first_build}), last seen ${shortDay(flake.last_seen)} (build ${flake.last_build})`;
+  return `### ${codeSpan(shorten(flake.pattern))}\n\n**${VERDICT_LABELS[flake.verdict]}**: ${escapeMarkdownText(flake.reason)}${prs}${seen}`;
+}
+
+/** One match: where (build, job, PR, branch, state, line) on a line, the snippet on the next. */
+function renderMatchItem(match: MatchRecord, prLink: (pr: string) => string): string {
   const facts = [
-    plural(summary.matches.length, 'match', 'matches'),
-    `in ${plural(summary.builds, 'build')}`,
-    prs.length > 0 ? `PRs ${escapeMarkdownText(shortList(prs))}` : '',
-    summary.likelyFlaky ? '**likely flaky**' : '',
+    link(`build ${match.build_number}`, match.web_url),
+    link(shorten(match.step_label || match.job_id), match.job_url),
+    match.pull_request ? `PR ${prLink(match.pull_request)}` : '',
+    codeSpan(shorten(match.branch)),
+    escapeMarkdownText(match.job_state) + (match.retried ? ', retried' : ''),
+    match.count > 1 ? `line ${match.line} (${match.count} lines)` : `line ${match.line}`,
   ].filter((part) => part !== '');
-  return `### ${codeSpan(shorten(summary.pattern))}\n\n${facts.join(' · ')}`;
-}
-
-const MATCH_TABLE_HEADER = '| Build | Job | Branch / PR | Job state | Line | Snippet |\n|--:|---|---|---|--:|---|';
-
-function renderMatchRow(match: MatchRecord): string {
-  const build = link(String(match.build_number), match.web_url);
-  const job = link(shorten(match.step_label || match.job_id), match.job_url);
-  const branch = codeSpan(shorten(match.branch), { inTable: true }) + (match.pull_request ? ` · PR ${escapeMarkdownText(`#${match.pull_request}`)}` : '');
-  const state = escapeMarkdownText(match.job_state) + (match.retried ? ' · retried' : '');
-  const line = match.count > 1 ? `${match.line} (${match.count} lines)` : String(match.line);
-  const snippet = codeSpan(match.snippet, { inTable: true });
-  return `| ${build} | ${job} | ${branch} | ${state} | ${line} | ${snippet} |`;
+  return `- ${facts.join(' · ')}\\\n  ${codeSpan(match.snippet)}`;
 }
 
 function renderSettings(settings: ReportSettings): string {
@@ -165,39 +281,30 @@ function renderSettings(settings: ReportSettings): string {
   return `<details><summary>Settings</summary>\n\n${table}\n\n</details>`;
 }
 
-/** Accumulates blocks (joined by a blank line) and table rows while they fit a byte budget. */
+function times(n: number): string {
+  return n === 1 ? '1 time' : `${n} times`;
+}
+
+/** Keeps count of the bytes used against a limit; blocks join with a blank line. */
 class Budget {
-  private readonly parts: string[] = [];
   private used = 0;
 
   constructor(private readonly limit: number) {}
 
-  /** Adds a block regardless of the budget (it was reserved for). */
+  /** Counts a block regardless of the budget (it was reserved for). */
   force(block: string): void {
-    if (block === '') return;
-    this.used += bytes(block) + (this.parts.length > 0 ? 2 : 0);
-    this.parts.push(block);
+    this.used += bytes(block) + 2;
   }
 
-  /** Adds a block if it fits; reports whether it did. */
+  /** Counts a block if it fits; reports whether it did. */
   tryAdd(block: string): boolean {
-    const cost = bytes(block) + (this.parts.length > 0 ? 2 : 0);
-    if (this.used + cost > this.limit) return false;
-    this.force(block);
-    return true;
+    return this.tryReserve(bytes(block) + 2);
   }
 
-  /** Appends a line to the last block (a table row) if it fits. */
-  tryAddLine(line: string): boolean {
-    const cost = bytes(line) + 1;
-    if (this.used + cost > this.limit || this.parts.length === 0) return false;
-    this.parts[this.parts.length - 1] += `\n${line}`;
-    this.used += cost;
+  tryReserve(size: number): boolean {
+    if (this.used + size > this.limit) return false;
+    this.used += size;
     return true;
-  }
-
-  text(): string {
-    return `${this.parts.join('\n\n')}\n`;
   }
 }
 
@@ -207,8 +314,4 @@ function bytes(text: string): number {
 
 function shorten(text: string): string {
   return truncateBytes(text, SHOWN_TEXT_BYTES);
-}
-
-function shortList(items: readonly string[], max = 10): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
 }

@@ -1,14 +1,22 @@
-// The human report printed by the CLI: one entry per match, then a summary per pattern and the
-// footer. Safe for a terminal: every value from Buildkite goes through toPrintable.
+// The human report printed by the CLI: the flakes first (one line each: verdict, pattern and the
+// evidence), then one entry per match, then the footer. Safe for a terminal: every value from
+// Buildkite goes through toPrintable.
 
-import { summarizeByPattern } from '../core/aggregate.ts';
 import { toPrintable } from '../core/clean-line.ts';
+import type { Flake } from '../core/flakes.ts';
 import type { ScanReport } from '../core/types.ts';
+import { isoDay } from './dates.ts';
 import { listLogFailures, logsNotFetched, plural } from './messages.ts';
 
-export function renderText(report: ScanReport, patternOrder: readonly string[]): string {
+export function renderText(report: ScanReport): string {
   const out: string[] = [];
   const { matches, stats, failures } = report;
+  if (report.flakes.length > 0) {
+    out.push('Flakes (by spread: distinct PRs, then builds):');
+    const width = Math.max(...report.flakes.map((f) => f.verdict.length));
+    for (const flake of report.flakes) out.push(`- ${flake.verdict.padEnd(width)}  ${toPrintable(flake.pattern)}`, `  ${describeFlake(flake)}`);
+    out.push('');
+  }
   const n = matches.length;
   out.push(n === 0 ? 'Found 0 matching failures.' : `Found ${plural(n, 'matching failure')}:`);
   for (const m of matches) {
@@ -21,17 +29,6 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
     if (m.count > 1) notes.push(`${m.count} lines matched`);
     notes.push(`job ${toPrintable(m.job_state)}${m.retried ? ', retried' : ''}`);
     out.push(`  Job: ${toPrintable(m.job_url)} (${notes.join(', ')})`);
-  }
-
-  const summaries = summarizeByPattern(matches, patternOrder).filter((s) => s.matches.length > 0);
-  if (summaries.length > 0) {
-    out.push('');
-    out.push('By pattern:');
-    for (const s of summaries) {
-      const prs = s.pullRequests.length;
-      const verdict = s.likelyFlaky ? 'likely flaky' : 'single PR or branch';
-      out.push(`- ${toPrintable(s.pattern)}: ${plural(s.matches.length, 'job')} in ${plural(s.builds, 'build')}, ${plural(prs, 'PR')}, ${plural(s.retriedAttempts, 'retried attempt')} (${verdict})`);
-    }
   }
 
   if (failures.length > 0) {
@@ -49,7 +46,22 @@ export function renderText(report: ScanReport, patternOrder: readonly string[]):
   ];
   if (stats.logs_failed > 0) extra.push(logsNotFetched(stats.logs_failed));
   if (stats.logs_from_cache > 0) extra.push(`${plural(stats.logs_from_cache, 'log')} from cache`);
+  if (report.baselineBranch !== null) {
+    extra.push(
+      `evidence from ${toPrintable(report.baselineBranch)}: ${plural(stats.baseline_jobs_scanned, 'failed log')} of ` +
+        `${plural(stats.baseline_builds, 'build')} outside the branch filter`,
+    );
+  }
   const requests = `${plural(stats.requests, 'request')}${stats.rate_limited > 0 ? `, ${stats.rate_limited} rate-limited` : ''}`;
   out.push(`(${extra.join(', ')}; ${requests}.)`);
   return `${out.join('\n')}\n`;
+}
+
+/** The evidence line: the verdict's reason, then spread and dates. */
+function describeFlake(flake: Flake): string {
+  const prs = flake.prs.length > 0 ? ` (PRs ${flake.prs.slice(0, 10).map((p) => `#${toPrintable(p)}`).join(', ')}${flake.prs.length > 10 ? ', …' : ''})` : '';
+  return (
+    `${toPrintable(flake.reason)}${prs}; ${plural(flake.builds, 'build')}, ${plural(flake.jobs, 'job')}; ` +
+    `first seen ${isoDay(flake.first_seen)} (#${flake.first_build}), last seen ${isoDay(flake.last_seen)} (#${flake.last_build})`
+  );
 }

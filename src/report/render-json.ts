@@ -1,0 +1,40 @@
+// The full report as JSON: what the CLI's --report-file and the action's report-file hold.
+// Snake_case names: this is a public shape that later steps and scripts read.
+
+import type { Flake } from '../core/flakes.ts';
+import type { LogFailure, MatchRecord, ScanReport, ScanStats } from '../core/types.ts';
+import { describeSettings, type Settings } from '../settings.ts';
+
+/** The report file's shape: everything a later step or a person needs, never the token. */
+export interface FullReport {
+  readonly settings: Record<string, unknown>;
+  readonly match_count: number;
+  readonly failure_count: number;
+  readonly stats: ScanStats;
+  /** The branch whose failures were baseline evidence, or null. */
+  readonly baseline_branch: string | null;
+  /** Per pattern that matched: evidence and verdict, ranked by spread. */
+  readonly flakes: readonly Flake[];
+  readonly matches: readonly MatchRecord[];
+  readonly failures: readonly LogFailure[];
+  readonly warnings: readonly string[];
+}
+
+export function buildFullReport(report: ScanReport, settings: Settings): FullReport {
+  return {
+    settings: describeSettings(settings),
+    match_count: report.matches.length,
+    failure_count: report.failures.length,
+    stats: report.stats,
+    baseline_branch: report.baselineBranch,
+    flakes: report.flakes,
+    matches: report.matches,
+    failures: report.failures,
+    warnings: report.warnings,
+  };
+}
+
+/** The full report as pretty-printed JSON text. */
+export function renderFullReport(report: ScanReport, settings: Settings): string {
+  return `${JSON.stringify(buildFullReport(report, settings), null, 2)}\n`;
+}
