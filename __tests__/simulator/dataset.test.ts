@@ -2,9 +2,16 @@
 // cleaner recovers, and a ground truth that covers the cases the scanner's filters must handle.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectedCounts, expectedMatches, SIGNATURES, SPEC_PATTERNS, startSimulator, type Simulator } from '../../src/simulator/index.ts';
+import {
+  BUILTIN_PATTERNS,
+  expectedCounts,
+  expectedMatches,
+  SIGNATURES,
+  startSimulator,
+  type Simulator,
+} from '../../src/simulator/index.ts';
 
-/** The cleaner shared/buildkite-api.md describes, applied to a whole log at once. */
+/** The cleaner docs/buildkite-api.md describes, applied to a whole log at once. */
 function referenceClean(bytes: Buffer): string[] {
   const text = new TextDecoder('utf-8')
     .decode(bytes)
@@ -24,7 +31,11 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const logJobs = (s: Simulator): string[] => s.dataset.builds.flatMap((b) => b.jobs).filter((j) => s.dataset.logExists(j.id)).map((j) => j.id);
+const logJobs = (s: Simulator): string[] =>
+  s.dataset.builds
+    .flatMap((b) => b.jobs)
+    .filter((j) => s.dataset.logExists(j.id))
+    .map((j) => j.id);
 const bytesOf = (s: Simulator, id: string): Buffer => Buffer.concat([...s.dataset.logChunks(id)]);
 
 describe('determinism', () => {
@@ -35,7 +46,8 @@ describe('determinism', () => {
       const json = (s: Simulator): string => JSON.stringify(s.dataset.builds).split(s.url).join('ORIGIN');
       expect(json(twin)).toBe(json(sim));
       expect(json(other)).not.toBe(json(sim));
-      for (const id of logJobs(sim).filter((_, i) => i % 50 === 0)) expect(bytesOf(twin, id).equals(bytesOf(sim, id))).toBe(true);
+      for (const id of logJobs(sim).filter((_, i) => i % 50 === 0))
+        expect(bytesOf(twin, id).equals(bytesOf(sim, id))).toBe(true);
     } finally {
       await twin.close();
       await other.close();
@@ -67,7 +79,11 @@ describe('log text', () => {
   });
 
   it('holds the agent quirks: APC markers both ways, SGR, OSC, bare-CR progress bars, group headers', () => {
-    const all = Buffer.concat(logJobs(sim).slice(0, 60).map((id) => bytesOf(sim, id))).toString('latin1');
+    const all = Buffer.concat(
+      logJobs(sim)
+        .slice(0, 60)
+        .map((id) => bytesOf(sim, id)),
+    ).toString('latin1');
     expect(all).toMatch(/^\x1b_bk;t=\d{13}\x07/);
     expect(all).toContain('\x1b\\');
     expect(all).toMatch(/\x1b_bk;dt=\d+\x07/);
@@ -105,7 +121,7 @@ describe('log text', () => {
     }
   });
 
-  it('generates a single-line big log: one long line with the signature inside, clean lines matching the reference cleaner', async () => {
+  it('generates a single-line big log: one long line holding the signature, cleaned as the reference does', async () => {
     const big = await startSimulator({ builds: 5, bigLogs: { count: 1, bytes: 2_000_000, singleLine: true } });
     try {
       const id = logJobs(big).find((j) => big.dataset.logSize(j) > 1_500_000) as string;
@@ -136,7 +152,13 @@ describe('log text', () => {
 });
 
 describe('ground truth', () => {
-  const query = { maxBuilds: 200, branchRegex: '^pull/|^pr/', step: 'v1 Test others', patterns: [...SPEC_PATTERNS], regex: true };
+  const query = {
+    maxBuilds: 200,
+    branchRegex: '^pull/|^pr/',
+    step: 'v1 Test others',
+    patterns: [...BUILTIN_PATTERNS],
+    regex: true,
+  };
 
   it('finds the kv-connector flake in PR builds through pull/<id>/head', () => {
     const matches = expectedMatches(sim.dataset, query);
@@ -160,7 +182,9 @@ describe('ground truth', () => {
     expect(all.some((m) => m.retried)).toBe(true);
     expect(all.length).toBeGreaterThan(expectedMatches(sim.dataset, query).length);
     // Planted in another step, which the step filter must leave out.
-    const otherStep = sim.dataset.builds.flatMap((b) => b.jobs).filter((j) => !/v1 test others/i.test(j.name ?? '') && sim.dataset.flakes(j.id).includes('kvConnector'));
+    const otherStep = sim.dataset.builds
+      .flatMap((b) => b.jobs)
+      .filter((j) => !/v1 test others/i.test(j.name ?? '') && sim.dataset.flakes(j.id).includes('kvConnector'));
     expect(otherStep.length).toBeGreaterThan(0);
   });
 

@@ -1,9 +1,17 @@
-// The simulator over real HTTP on loopback: the API facts of shared/buildkite-api.md it must honour.
+// The simulator over real HTTP on loopback: the API facts of docs/buildkite-api.md it must honour.
 
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type SimBuild, type SimJob, type Simulator } from '../../src/simulator/index.ts';
+import {
+  BUILTIN_PATTERNS,
+  expectedMatches,
+  startSimulator,
+  type SimBuild,
+  type SimJob,
+  type SimPipeline,
+  type Simulator,
+} from '../../src/simulator/index.ts';
 import { peakRssGrowth } from '../support/memory.ts';
 
 let sim: Simulator;
@@ -17,7 +25,10 @@ afterAll(() => sim.close());
 
 const auth = (token = sim.token): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 
-async function getJson<T>(url: string, headers: Record<string, string> = auth()): Promise<{ status: number; body: T; res: Response }> {
+async function getJson<T>(
+  url: string,
+  headers: Record<string, string> = auth(),
+): Promise<{ status: number; body: T; res: Response }> {
   const res = await fetch(url, { headers });
   return { status: res.status, body: (await res.json()) as T, res };
 }
@@ -25,14 +36,23 @@ async function getJson<T>(url: string, headers: Record<string, string> = auth())
 function scriptJobWithLog(predicate: (j: SimJob) => boolean = () => true): { build: SimBuild; job: SimJob } {
   for (const build of sim.dataset.builds) {
     for (const job of build.jobs) {
-      if (job.type === 'script' && sim.dataset.logExists(job.id) && sim.dataset.logSize(job.id) > 2000 && predicate(job)) return { build, job };
+      if (
+        job.type === 'script' &&
+        sim.dataset.logExists(job.id) &&
+        sim.dataset.logSize(job.id) > 2000 &&
+        predicate(job)
+      )
+        return { build, job };
     }
   }
   throw new Error('no such job');
 }
 
 /** Raw HTTP GET without any transparent decoding or redirect following. */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -47,8 +67,13 @@ function rawGet(url: string, headers: Record<string, string>): Promise<{ status:
 
 describe('authentication', () => {
   it('answers 401 with the documented body without a bearer token', async () => {
-    const message = 'Authentication required. Please supply a valid API Access Token: https://buildkite.com/docs/apis/rest-api#authentication';
-    for (const headers of [{}, auth('bkua_wrong'), { Authorization: `Basic ${Buffer.from(`${sim.token}:`).toString('base64')}` }]) {
+    const message =
+      'Authentication required. Please supply a valid API Access Token: https://buildkite.com/docs/apis/rest-api#authentication';
+    for (const headers of [
+      {},
+      auth('bkua_wrong'),
+      { Authorization: `Basic ${Buffer.from(`${sim.token}:`).toString('base64')}` },
+    ]) {
       const { status, body } = await getJson(`${base}/builds`, headers);
       expect(status).toBe(401);
       expect(body).toEqual({ message });
@@ -57,7 +82,10 @@ describe('authentication', () => {
   });
 
   it('describes the token without needing a scope', async () => {
-    const { status, body } = await getJson<{ scopes: string[]; uuid: string; user: unknown }>(`${sim.url}/v2/access-token`, auth(sim.tokens.noBuildScope));
+    const { status, body } = await getJson<{ scopes: string[]; uuid: string; user: unknown }>(
+      `${sim.url}/v2/access-token`,
+      auth(sim.tokens.noBuildScope),
+    );
     expect(status).toBe(200);
     expect(body.scopes).toEqual(['read_build_logs']);
     expect(body.uuid).toMatch(/^[0-9a-f-]{36}$/);
@@ -66,19 +94,101 @@ describe('authentication', () => {
 
   it('answers 403 naming the missing scope', async () => {
     const builds = await getJson(`${base}/builds`, auth(sim.tokens.noBuildScope));
-    expect(builds).toMatchObject({ status: 403, body: { message: "Your access token doesn't have the read_builds scope" } });
+    expect(builds).toMatchObject({
+      status: 403,
+      body: { message: "Your access token doesn't have the read_builds scope" },
+    });
     const { build, job } = scriptJobWithLog();
     const log = await getJson(`${base}/builds/${build.number}/jobs/${job.id}/log`, auth(sim.tokens.noLogScope));
-    expect(log).toMatchObject({ status: 403, body: { message: "Your access token doesn't have the read_build_logs scope" } });
+    expect(log).toMatchObject({
+      status: 403,
+      body: { message: "Your access token doesn't have the read_build_logs scope" },
+    });
   });
 });
 
 describe('not found', () => {
   it('answers 404 with Buildkite messages', async () => {
-    expect(await getJson(`${sim.url}/v2/organizations/nope/pipelines/ci/builds`)).toMatchObject({ status: 404, body: { message: 'No organization found' } });
-    expect(await getJson(`${sim.url}/v2/organizations/vllm/pipelines/nope/builds`)).toMatchObject({ status: 404, body: { message: 'No pipeline found' } });
+    expect(await getJson(`${sim.url}/v2/organizations/nope/pipelines/ci/builds`)).toMatchObject({
+      status: 404,
+      body: { message: 'No organization found' },
+    });
+    expect(await getJson(`${sim.url}/v2/organizations/vllm/pipelines/nope/builds`)).toMatchObject({
+      status: 404,
+      body: { message: 'No pipeline found' },
+    });
     expect((await getJson(`${base}/builds/1`)).status).toBe(404);
     expect((await getJson(`${sim.url}/v2/nothing/here`)).status).toBe(404);
+  });
+});
+
+describe('the pipeline', () => {
+  it('answers the pipeline object with its default branch and repository', async () => {
+    const before = sim.stats.pipelineRequests;
+    const { status, body } = await getJson<SimPipeline>(base);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      slug: 'ci',
+      name: 'ci',
+      default_branch: 'main',
+      repository: 'https://github.com/vllm-project/vllm.git',
+      web_url: 'https://buildkite.com/vllm/ci',
+      url: base,
+      builds_url: `${base}/builds`,
+    });
+    expect(body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(sim.stats.pipelineRequests).toBe(before + 1);
+  });
+
+  it('answers 404 for an unknown pipeline or organization, 403 without read_pipelines, else 401', async () => {
+    expect(await getJson(`${sim.url}/v2/organizations/vllm/pipelines/nope`)).toMatchObject({
+      status: 404,
+      body: { message: 'No pipeline found' },
+    });
+    expect(await getJson(`${sim.url}/v2/organizations/nope/pipelines/ci`)).toMatchObject({
+      status: 404,
+      body: { message: 'No organization found' },
+    });
+    expect(await getJson(base, auth(sim.tokens.noBuildScope))).toMatchObject({
+      status: 403,
+      body: { message: "Your access token doesn't have the read_pipelines scope" },
+    });
+    expect((await getJson(base, {})).status).toBe(401);
+  });
+
+  it('is a request kind of its own for scripted failures, and carries the rate-limit headers', async () => {
+    sim.failNext('pipeline', 1, 503);
+    expect((await fetch(`${base}/builds?per_page=1`, { headers: auth() })).status).toBe(200);
+    expect((await fetch(base, { headers: auth() })).status).toBe(503);
+    const res = await fetch(base, { headers: auth() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('ratelimit-remaining')).toMatch(/^\d+$/);
+  });
+
+  it('runs default-branch builds on the defaultBranch option, planted flakes included', async () => {
+    const trunk = await startSimulator({ builds: 80, seed: 7, defaultBranch: 'trunk' });
+    try {
+      const headers = { Authorization: `Bearer ${trunk.token}` };
+      const pipeline = (await getJson<SimPipeline>(`${trunk.url}/v2/organizations/vllm/pipelines/ci`, headers)).body;
+      expect(pipeline.default_branch).toBe('trunk');
+      const builds = trunk.dataset.builds;
+      expect(builds.filter((b) => b.branch === 'trunk').length).toBe(
+        sim.dataset.builds.filter((b) => b.branch === 'main').length,
+      );
+      expect(builds.some((b) => b.branch === 'main')).toBe(false);
+      const prs = builds.filter((b) => b.pull_request && 'id' in b.pull_request);
+      expect(prs.every((b) => (b.pull_request as { base: string }).base === 'trunk')).toBe(true);
+      const query = {
+        maxBuilds: 80,
+        branchRegex: '^trunk$',
+        step: 'v1 Test others',
+        patterns: [...BUILTIN_PATTERNS],
+        regex: true,
+      };
+      expect(expectedMatches(trunk.dataset, query).length).toBeGreaterThan(0);
+    } finally {
+      await trunk.close();
+    }
   });
 });
 
@@ -108,13 +218,18 @@ describe('listing builds', () => {
     expect((await getJson<SimBuild[]>(`${base}/builds?page=9`)).body).toEqual([]);
     expect(await getJson(`${base}/builds?page=51`)).toMatchObject({
       status: 400,
-      body: { message: 'Listing builds this deep is not supported. Please narrow your query using filters such as branch or created_from.' },
+      body: {
+        message:
+          'Listing builds this deep is not supported. Please narrow your query using filters such as branch or created_from.',
+      },
     });
   });
 
   it('hides retried attempts unless include_retried_jobs=true', async () => {
     const hidden = (await getJson<SimBuild[]>(`${base}/builds?per_page=100`)).body.flatMap((b) => b.jobs);
-    const shown = (await getJson<SimBuild[]>(`${base}/builds?per_page=100&include_retried_jobs=true`)).body.flatMap((b) => b.jobs);
+    const shown = (await getJson<SimBuild[]>(`${base}/builds?per_page=100&include_retried_jobs=true`)).body.flatMap(
+      (b) => b.jobs,
+    );
     expect(hidden.some((j) => j.retried)).toBe(false);
     const retried = shown.filter((j) => j.retried);
     expect(retried.length).toBeGreaterThan(0);
@@ -150,7 +265,9 @@ describe('listing builds', () => {
     const prs = sim.dataset.builds.filter((b) => b.pull_request && 'id' in b.pull_request);
     expect(prs.some((b) => /^[^:/]+:/.test(b.branch))).toBe(true);
     expect(sim.dataset.builds.some((b) => b.pull_request === null)).toBe(true);
-    expect(sim.dataset.builds.some((b) => b.pull_request !== null && Object.keys(b.pull_request).length === 0)).toBe(true);
+    expect(sim.dataset.builds.some((b) => b.pull_request !== null && Object.keys(b.pull_request).length === 0)).toBe(
+      true,
+    );
   });
 });
 
@@ -173,7 +290,9 @@ describe('one build and its jobs', () => {
       url = body.links.next;
     }
     expect(ids).toEqual(build.jobs.map((j) => j.id));
-    const hidden = (await getJson<{ items: SimJob[] }>(`${base}/builds/${build.number}/jobs?per_page=100&include_retried_jobs=false`)).body;
+    const hidden = (
+      await getJson<{ items: SimJob[] }>(`${base}/builds/${build.number}/jobs?per_page=100&include_retried_jobs=false`)
+    ).body;
     expect(hidden.items.some((j) => j.retried)).toBe(false);
   });
 });
@@ -182,14 +301,18 @@ describe('logs', () => {
   it('answers JSON on /log, text with Accept: text/plain and on log.txt', async () => {
     const { build, job } = scriptJobWithLog();
     const bytes = Buffer.concat([...sim.dataset.logChunks(job.id)]);
-    const json = await getJson<{ url: string; content: string; size: number; header_times: number[] }>(job.log_url as string);
+    const json = await getJson<{ url: string; content: string; size: number; header_times: number[] }>(
+      job.log_url as string,
+    );
     expect(json.res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(json.body.url).toBe(job.log_url);
     expect(json.body.content).toBe(new TextDecoder().decode(bytes));
     expect(json.body.size).toBe(bytes.length);
     expect(json.body.header_times.length).toBeGreaterThan(0);
 
-    const text = await fetch(`${base}/builds/${build.number}/jobs/${job.id}/log`, { headers: { ...auth(), Accept: 'text/plain' } });
+    const text = await fetch(`${base}/builds/${build.number}/jobs/${job.id}/log`, {
+      headers: { ...auth(), Accept: 'text/plain' },
+    });
     expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(Buffer.from(await text.arrayBuffer())).toEqual(bytes);
     const txt = await fetch(job.raw_log_url as string, { headers: auth() });
@@ -207,6 +330,12 @@ describe('logs', () => {
     expect(tail.status).toBe(206);
     expect(tail.headers.get('content-range')).toBe(`bytes ${bytes.length - 500}-${bytes.length - 1}/${bytes.length}`);
     expect(Buffer.from(await tail.arrayBuffer())).toEqual(bytes.subarray(bytes.length - 500));
+    const middle = await fetch(job.raw_log_url as string, { headers: { ...auth(), Range: 'bytes=100-199' } });
+    expect(middle.status).toBe(206);
+    expect(Buffer.from(await middle.arrayBuffer())).toEqual(bytes.subarray(100, 200));
+    const beyond = await fetch(job.raw_log_url as string, { headers: { ...auth(), Range: `bytes=${bytes.length}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${bytes.length}`);
   });
 
   it('answers 404 for expired logs, jobs without logs and jobs of another build', async () => {
@@ -217,7 +346,10 @@ describe('logs', () => {
     for (const found of [expired, unstarted, waiter]) {
       expect(found).toBeDefined();
       const { b, j } = found as { b: SimBuild; j: SimJob };
-      expect(await getJson(`${base}/builds/${b.number}/jobs/${j.id}/log.txt`)).toMatchObject({ status: 404, body: { message: 'No job found' } });
+      expect(await getJson(`${base}/builds/${b.number}/jobs/${j.id}/log.txt`)).toMatchObject({
+        status: 404,
+        body: { message: 'No job found' },
+      });
     }
     const { job } = scriptJobWithLog();
     const other = sim.dataset.builds.find((b) => !b.jobs.includes(job)) as SimBuild;
@@ -227,7 +359,9 @@ describe('logs', () => {
   it('serves empty logs as an empty 200', async () => {
     const big = await startSimulator({ builds: 300, seed: 7, jobsPerBuild: [3, 5], logLines: [40, 60] });
     try {
-      const job = big.dataset.builds.flatMap((b) => b.jobs).find((j) => big.dataset.logExists(j.id) && big.dataset.logSize(j.id) === 0) as SimJob;
+      const job = big.dataset.builds
+        .flatMap((b) => b.jobs)
+        .find((j) => big.dataset.logExists(j.id) && big.dataset.logSize(j.id) === 0) as SimJob;
       expect(job).toBeDefined();
       const res = await fetch(job.raw_log_url as string, { headers: { Authorization: `Bearer ${big.token}` } });
       expect(res.status).toBe(200);
@@ -242,7 +376,11 @@ describe('logs', () => {
 describe('rate limits', () => {
   it('sends both windows on every response and 429 with a body but no Retry-After', async () => {
     let clock = 1_000_000;
-    const limited = await startSimulator({ builds: 5, rateLimit: { userLimit: 3, orgLimit: 100, windowMs: 60_000 }, now: () => clock });
+    const limited = await startSimulator({
+      builds: 5,
+      rateLimit: { userLimit: 3, orgLimit: 100, windowMs: 60_000 },
+      now: () => clock,
+    });
     try {
       const url = `${limited.url}/v2/organizations/vllm/pipelines/ci/builds`;
       const headers = { Authorization: `Bearer ${limited.token}` };
@@ -263,7 +401,10 @@ describe('rate limits', () => {
       expect(res.headers.get('ratelimit-user-warning')).toBeTruthy();
       expect(await res.json()).toEqual({
         message: expect.stringMatching(/^You have exceeded your API rate limit\. Please wait 30 seconds/),
-        scope: 'rest_user', limit: 3, current: 4, reset: 30,
+        scope: 'rest_user',
+        limit: 3,
+        current: 4,
+        reset: 30,
       });
       clock += 30_000;
       expect((await fetch(url, { headers })).status).toBe(200);
@@ -342,7 +483,9 @@ describe('faults', () => {
     sim.failNext('log', 1, 408);
     sim.failNext('token', 1, 'reset');
     expect((await fetch(`${base}/builds`, { headers: auth() })).status).toBe(502);
-    expect((await fetch(`${base}/builds/${build.number}/jobs/${job.id}/log.txt`, { headers: auth() })).status).toBe(408);
+    expect((await fetch(`${base}/builds/${build.number}/jobs/${job.id}/log.txt`, { headers: auth() })).status).toBe(
+      408,
+    );
     await expect(fetch(`${sim.url}/v2/access-token`, { headers: auth() })).rejects.toThrow();
     expect((await fetch(`${base}/builds`, { headers: auth() })).status).toBe(502);
     expect((await fetch(`${base}/builds`, { headers: auth() })).status).toBe(200);
@@ -352,7 +495,10 @@ describe('faults', () => {
   it('breaks the same logs on every request with failLogRate, echoing Authorization with echoAuth', async () => {
     sim.setFaults({ failLogRate: 0.5, echoAuth: true });
     try {
-      const jobs = sim.dataset.builds.flatMap((b) => b.jobs.map((j) => ({ b, j }))).filter(({ j }) => sim.dataset.logExists(j.id)).slice(0, 20);
+      const jobs = sim.dataset.builds
+        .flatMap((b) => b.jobs.map((j) => ({ b, j })))
+        .filter(({ j }) => sim.dataset.logExists(j.id))
+        .slice(0, 20);
       const broken = jobs.filter(({ j }) => sim.brokenLog(j.id));
       expect(broken.length).toBeGreaterThan(2);
       expect(broken.length).toBeLessThan(jobs.length);
@@ -361,7 +507,10 @@ describe('faults', () => {
           const res = await fetch(`${base}/builds/${b.number}/jobs/${j.id}/log.txt`, { headers: auth() });
           const text = await res.text();
           expect(res.status).toBe(sim.brokenLog(j.id) ? 503 : 200);
-          if (res.status === 503) expect(JSON.parse(text)).toEqual({ message: `Service Unavailable (request had Authorization: Bearer ${sim.token})` });
+          if (res.status === 503)
+            expect(JSON.parse(text)).toEqual({
+              message: `Service Unavailable (request had Authorization: Bearer ${sim.token})`,
+            });
         }
       }
     } finally {
@@ -372,7 +521,10 @@ describe('faults', () => {
   it('serves hostile build data: unknown states, null names, missing jobs', async () => {
     const hostile = await startSimulator({ builds: 60, seed: 7, hostile: true });
     try {
-      const res = await fetch(`${hostile.url}/v2/organizations/vllm/pipelines/ci/builds?per_page=100&include_retried_jobs=true`, { headers: { Authorization: `Bearer ${hostile.token}` } });
+      const res = await fetch(
+        `${hostile.url}/v2/organizations/vllm/pipelines/ci/builds?per_page=100&include_retried_jobs=true`,
+        { headers: { Authorization: `Bearer ${hostile.token}` } },
+      );
       const builds = (await res.json()) as Record<string, unknown>[];
       expect(builds).toHaveLength(60);
       expect(builds.some((b) => !('jobs' in b))).toBe(true);
@@ -395,7 +547,18 @@ describe('faults', () => {
           expect(await res.json()).toMatchObject({ scope: 'rest_user', reset: 1 });
         } else await res.arrayBuffer();
       }
-      expect(statuses.map((s) => s === 429)).toEqual([false, false, false, true, true, false, false, true, true, false]);
+      expect(statuses.map((s) => s === 429)).toEqual([
+        false,
+        false,
+        false,
+        true,
+        true,
+        false,
+        false,
+        true,
+        true,
+        false,
+      ]);
     } finally {
       sim.setFaults({ burst429: 0 });
     }
@@ -418,9 +581,14 @@ describe('transport', () => {
   it('gzips log bodies when asked and enabled', async () => {
     const zipped = await startSimulator({ builds: 10, gzip: true, seed: 7 });
     try {
-      const job = zipped.dataset.builds.flatMap((b) => b.jobs).find((j) => zipped.dataset.logExists(j.id) && zipped.dataset.logSize(j.id) > 1000) as SimJob;
+      const job = zipped.dataset.builds
+        .flatMap((b) => b.jobs)
+        .find((j) => zipped.dataset.logExists(j.id) && zipped.dataset.logSize(j.id) > 1000) as SimJob;
       const bytes = Buffer.concat([...zipped.dataset.logChunks(job.id)]);
-      const raw = await rawGet(job.raw_log_url as string, { Authorization: `Bearer ${zipped.token}`, 'Accept-Encoding': 'gzip' });
+      const raw = await rawGet(job.raw_log_url as string, {
+        Authorization: `Bearer ${zipped.token}`,
+        'Accept-Encoding': 'gzip',
+      });
       expect(raw.headers['content-encoding']).toBe('gzip');
       expect(gunzipSync(raw.body)).toEqual(bytes);
       const plain = await rawGet(job.raw_log_url as string, { Authorization: `Bearer ${zipped.token}` });
@@ -436,7 +604,9 @@ describe('transport', () => {
   it('redirects text logs to another origin and records leaked Authorization headers', async () => {
     const redirecting = await startSimulator({ builds: 10, redirectLogs: true, seed: 7 });
     try {
-      const job = redirecting.dataset.builds.flatMap((b) => b.jobs).find((j) => redirecting.dataset.logExists(j.id)) as SimJob;
+      const job = redirecting.dataset.builds
+        .flatMap((b) => b.jobs)
+        .find((j) => redirecting.dataset.logExists(j.id)) as SimJob;
       const bytes = Buffer.concat([...redirecting.dataset.logChunks(job.id)]);
       const headers = { Authorization: `Bearer ${redirecting.token}` };
       const first = await rawGet(job.raw_log_url as string, headers);
@@ -460,7 +630,9 @@ describe('transport', () => {
   it('streams a big log in chunks without holding it', async () => {
     const big = await startSimulator({ builds: 12, bigLogs: { count: 1, bytes: 300_000_000 } });
     try {
-      const job = big.dataset.builds.flatMap((b) => b.jobs).find((j) => big.dataset.logExists(j.id) && big.dataset.logSize(j.id) > 1e7) as SimJob;
+      const job = big.dataset.builds
+        .flatMap((b) => b.jobs)
+        .find((j) => big.dataset.logExists(j.id) && big.dataset.logSize(j.id) > 1e7) as SimJob;
       const size = big.dataset.logSize(job.id);
       expect(size).toBeGreaterThan(299_000_000);
       // Server and client share this process: holding the log on either side would show.

@@ -3,7 +3,8 @@
 // the scanner, so a test comparing the two checks the scanner rather than restating it.
 
 import type { MatchRecord } from '../core/types.ts';
-import type { Dataset, SimBuild, SimJob } from './dataset.ts';
+import type { Dataset } from './dataset.ts';
+import type { SimBuild, SimJob } from './api-objects.ts';
 
 export interface GroundTruthQuery {
   /** The newest this many builds are examined. */
@@ -92,10 +93,21 @@ export function expectedMatches(dataset: Dataset, query: GroundTruthQuery): Expe
         const hit = first[i];
         if (!hit) return;
         out.push({
-          build_number: build.number, branch: build.branch, state: build.state, step_label: label(job),
-          pattern, web_url: build.web_url, job_id: job.id, job_url: job.web_url ?? '', job_state: job.state ?? '',
-          line: hit.line, count: counts[i] as number, retried: job.retried === true, pull_request: pullRequestId(build),
-          created_at: build.created_at, line_text: hit.text,
+          build_number: build.number,
+          branch: build.branch,
+          state: build.state,
+          step_label: label(job),
+          pattern,
+          web_url: build.web_url,
+          job_id: job.id,
+          job_url: job.web_url ?? '',
+          job_state: job.state ?? '',
+          line: hit.line,
+          count: counts[i] as number,
+          retried: job.retried === true,
+          pull_request: pullRequestId(build),
+          created_at: build.created_at,
+          line_text: hit.text,
         });
       });
     }

@@ -1,8 +1,9 @@
 // Generates one job's log the way a Buildkite agent writes it, together with the clean lines a
 // correct cleaner must recover. Both come from the same construction (raw bytes and clean text are
-// written side by side), so the clean lines are known without running any cleaner.
+// written side by side), so the clean lines are known without running any cleaner. Big logs wrap
+// filler around the head and tail rendered here (big-log.ts).
 //
-// What a raw log holds (shared/buildkite-api.md, "Job logs"):
+// What a raw log holds (docs/buildkite-api.md, "Log text format"):
 // - every line starts with an APC timestamp `ESC _bk;t=<ms> BEL`; a few end with `ESC \` instead
 //   of BEL, a few use the delta form `bk;dt=`, and some markers sit in the middle of a word;
 // - ANSI SGR colours, an occasional OSC 1339 link, `\r\n` line ends (a few bare `\n`);
@@ -40,7 +41,7 @@ export interface RenderedLog {
 /** A piece of a line: plain text is the same raw and clean; escapes are raw only. */
 type Seg = string | { readonly raw: string | Buffer; readonly clean: string };
 
-const ESC = '\x1b';
+export const ESC = '\x1b';
 
 function sgr(code: string, text: string): Seg {
   return { raw: `${ESC}[${code}m${text}${ESC}[0m`, clean: text };
@@ -159,23 +160,69 @@ function disguise(w: LogWriter, text: string, how: Disguise): Seg[] {
 const DISGUISES: readonly Disguise[] = ['plain', 'colour', 'marker', 'both'];
 
 const V1_TESTS = [
-  'v1/core/test_scheduler.py', 'v1/core/test_prefix_caching.py', 'v1/test_serial_utils.py',
-  'v1/sample/test_logprobs.py', 'v1/structured_output/test_utils.py', 'v1/kv_connector/unit/test_nixl_connector.py',
-  'v1/kv_connector/unit/test_multi_connector.py', 'v1/engine/test_output_processor.py', 'v1/test_utils.py',
+  'v1/core/test_scheduler.py',
+  'v1/core/test_prefix_caching.py',
+  'v1/test_serial_utils.py',
+  'v1/sample/test_logprobs.py',
+  'v1/structured_output/test_utils.py',
+  'v1/kv_connector/unit/test_nixl_connector.py',
+  'v1/kv_connector/unit/test_multi_connector.py',
+  'v1/engine/test_output_processor.py',
+  'v1/test_utils.py',
 ];
 const OTHER_TESTS = [
-  'kernels/attention/test_flash_attn.py', 'kernels/moe/test_moe.py', 'basic_correctness/test_basic_correctness.py',
-  'entrypoints/openai/test_chat.py', 'models/language/generation/test_common.py', 'lora/test_layers.py',
-  'distributed/test_pipeline_parallel.py', 'samplers/test_sampler.py', 'quantization/test_fp8.py',
-  'compile/test_full_graph.py', 'spec_decode/test_ngram.py', 'multimodal/test_processing.py',
+  'kernels/attention/test_flash_attn.py',
+  'kernels/moe/test_moe.py',
+  'basic_correctness/test_basic_correctness.py',
+  'entrypoints/openai/test_chat.py',
+  'models/language/generation/test_common.py',
+  'lora/test_layers.py',
+  'distributed/test_pipeline_parallel.py',
+  'samplers/test_sampler.py',
+  'quantization/test_fp8.py',
+  'compile/test_full_graph.py',
+  'spec_decode/test_ngram.py',
+  'multimodal/test_processing.py',
 ];
-const TEST_WORDS = ['basic', 'prefill', 'decode', 'chunked', 'prefix', 'cache', 'batch', 'async', 'stream', 'logprobs', 'spec', 'eagle', 'fp8', 'tp2', 'cuda_graph', 'eviction', 'preempt'];
-const MODELS = ['facebook/opt-125m', 'meta-llama/Llama-3.2-1B-Instruct', 'Qwen/Qwen3-0.6B', 'google/gemma-3-1b-it', 'microsoft/Phi-3.5-mini-instruct'];
+const TEST_WORDS = [
+  'basic',
+  'prefill',
+  'decode',
+  'chunked',
+  'prefix',
+  'cache',
+  'batch',
+  'async',
+  'stream',
+  'logprobs',
+  'spec',
+  'eagle',
+  'fp8',
+  'tp2',
+  'cuda_graph',
+  'eviction',
+  'preempt',
+];
+const ENGINE_FILES = ['core.py', 'llm_engine.py', 'gpu_model_runner.py', 'kv_cache_utils.py'];
+const ENGINE_MESSAGES = [
+  'Initializing a V1 LLM engine',
+  'Loading model weights took 0.23 GiB',
+  'GPU KV cache size: 1,234,560 tokens',
+  'Graph capturing finished in 12 secs',
+];
+const MODELS = [
+  'facebook/opt-125m',
+  'meta-llama/Llama-3.2-1B-Instruct',
+  'Qwen/Qwen3-0.6B',
+  'google/gemma-3-1b-it',
+  'microsoft/Phi-3.5-mini-instruct',
+];
 
-function fmtClock(ms: number): string {
+export function fmtClock(ms: number): string {
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  const date = `${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}`;
+  return `${date} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }
 
 function writePreamble(w: LogWriter, spec: LogSpec): void {
@@ -188,7 +235,11 @@ function writePreamble(w: LogWriter, spec: LogSpec): void {
   w.line('$ git clone -v -- https://github.com/vllm-project/vllm.git .');
   w.line("Cloning into '.'...");
   const total = rng.int(200_000, 400_000);
-  w.progress([`Receiving objects:   5% (${Math.floor(total * 0.05)}/${total})`, `Receiving objects:  50% (${Math.floor(total / 2)}/${total})`, `Receiving objects: 100% (${total}/${total}), 312.45 MiB | 61.20 MiB/s, done.`]);
+  w.progress([
+    `Receiving objects:   5% (${Math.floor(total * 0.05)}/${total})`,
+    `Receiving objects:  50% (${Math.floor(total / 2)}/${total})`,
+    `Receiving objects: 100% (${total}/${total}), 312.45 MiB | 61.20 MiB/s, done.`,
+  ]);
   w.progress(['  5%', ' 50%', '100%']);
   w.line(`$ git checkout -f ${rng.hex(40)}`);
   w.header('~~~ ', 'Running plugin docker command hook');
@@ -213,13 +264,25 @@ function writeTests(w: LogWriter, spec: LogSpec, count: number): void {
     const roll = rng.next();
     const pct = String(Math.floor(((i + 1) * 100) / Math.max(count, 1))).padStart(3);
     if (roll < 0.12) {
-      w.line(`INFO ${fmtClock(w.t)} [${rng.pick(['core.py', 'llm_engine.py', 'gpu_model_runner.py', 'kv_cache_utils.py'])}:${rng.int(50, 1500)}] ${rng.pick(['Initializing a V1 LLM engine', 'Loading model weights took 0.23 GiB', 'GPU KV cache size: 1,234,560 tokens', 'Graph capturing finished in 12 secs'])} (model=${rng.pick(MODELS)})`);
+      // Drawn in this order: file, line, message, model.
+      const source = `${rng.pick(ENGINE_FILES)}:${rng.int(50, 1500)}`;
+      const message = rng.pick(ENGINE_MESSAGES);
+      w.line(`INFO ${fmtClock(w.t)} [${source}] ${message} (model=${rng.pick(MODELS)})`);
     } else if (roll < 0.16) {
-      w.line(sgr('33', `WARNING ${fmtClock(w.t)} [config.py:${rng.int(100, 4000)}] Casting torch.bfloat16 to torch.float16.`));
+      w.line(
+        sgr(
+          '33',
+          `WARNING ${fmtClock(w.t)} [config.py:${rng.int(100, 4000)}] Casting torch.bfloat16 to torch.float16.`,
+        ),
+      );
     } else if (roll < 0.18) {
       w.line('Uploading artifact ', osc(`artifact://coverage/${rng.hex(8)}.xml`), `coverage-${rng.hex(6)}.xml`);
     } else if (roll < 0.2) {
-      w.line(`(EngineCore_0 pid=${rng.int(100, 9999)}) `, sgr('36', 'DEBUG'), ` ${fmtClock(w.t)} step ${rng.int(1, 99999)}`);
+      w.line(
+        `(EngineCore_0 pid=${rng.int(100, 9999)}) `,
+        sgr('36', 'DEBUG'),
+        ` ${fmtClock(w.t)} step ${rng.int(1, 99999)}`,
+      );
     } else {
       const name = `test_${rng.pick(TEST_WORDS)}_${rng.pick(TEST_WORDS)}`;
       const param = rng.chance(0.4) ? `[${rng.pick(MODELS)}-${rng.int(1, 8)}]` : '';
@@ -248,9 +311,17 @@ function writeFlake(w: LogWriter, kind: FlakeKind): void {
       w.line(sgr('31', '___________________ test_multi_shared_storage_connector_consistency ___________________'));
       w.line('');
       w.line('    def test_multi_shared_storage_connector_consistency():');
-      w.line(`${pid}DEBUG ${fmtClock(w.t)} [multi_connector.py:201] storage1 events: ['`, ...disguise(w, SIGNATURES.kvTokens, how()), `', 'update_state_after_alloc num_blocks=[6] 96']`);
-      w.line(">       assert events['storage1'][:3] == ['get_num_new_matched_tokens 0', 'update_state_after_alloc', 'build_connector_meta']");
-      w.line(sgr('1;31', "E       AssertionError: assert ['get_num_new...ens 96', ...] == ['get_num_new...nector_meta']"));
+      w.line(
+        `${pid}DEBUG ${fmtClock(w.t)} [multi_connector.py:201] storage1 events: ['`,
+        ...disguise(w, SIGNATURES.kvTokens, how()),
+        `', 'update_state_after_alloc num_blocks=[6] 96']`,
+      );
+      w.line(
+        ">       assert events['storage1'][:3] == ['get_num_new_matched_tokens 0', 'update_state_after_alloc', 'build_connector_meta']",
+      );
+      w.line(
+        sgr('1;31', "E       AssertionError: assert ['get_num_new...ens 96', ...] == ['get_num_new...nector_meta']"),
+      );
       w.line('E         ');
       w.line('E   ', ...disguise(w, SIGNATURES.kvIndexDiff, how()));
       w.line('');
@@ -260,16 +331,25 @@ function writeFlake(w: LogWriter, kind: FlakeKind): void {
       return;
     case 'cudaIllegalAccess':
       w.line(`${pid}Traceback (most recent call last):`);
-      w.line(`${pid}  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/core.py", line 701, in run_engine_core`);
+      w.line(
+        `${pid}  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/core.py", line 701, in run_engine_core`,
+      );
       w.line(`${pid}    engine_core.run_busy_loop()`);
       w.line(pid, ...disguise(w, SIGNATURES.cudaIllegalAccess, how()));
-      w.line(`${pid}CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.`);
+      w.line(
+        `${pid}CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.`,
+      );
       w.line(`${pid}For debugging consider passing CUDA_LAUNCH_BLOCKING=1`);
       return;
     case 'cudaOutOfMemory':
       w.line('Traceback (most recent call last):');
-      w.line('  File "/usr/local/lib/python3.12/dist-packages/torch/nn/modules/module.py", line 1773, in _wrapped_call_impl');
-      w.line(...disguise(w, SIGNATURES.cudaOutOfMemory, how()), `. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 22.05 GiB of which ${rng.int(10, 99) / 100} GiB is free.`);
+      w.line(
+        '  File "/usr/local/lib/python3.12/dist-packages/torch/nn/modules/module.py", line 1773, in _wrapped_call_impl',
+      );
+      w.line(
+        ...disguise(w, SIGNATURES.cudaOutOfMemory, how()),
+        `. Tried to allocate 2.00 GiB. GPU 0 has a total capacity of 22.05 GiB of which ${rng.int(10, 99) / 100} GiB is free.`,
+      );
       return;
     case 'connectionReset':
       w.line('Traceback (most recent call last):');
@@ -288,13 +368,15 @@ function writeEnding(w: LogWriter, spec: LogSpec): void {
   const { rng } = w;
   const passed = rng.int(20, 400);
   const seconds = rng.int(60, 3000);
+  // `counts` is drawn before the fraction of a second, as the line reads.
+  const summary = (counts: string): string => `======= ${counts} warnings in ${seconds}.${rng.int(10, 99)}s =======`;
   switch (spec.outcome) {
     case 'passed':
-      w.line(sgr('32', `======= ${passed} passed, ${rng.int(0, 9)} skipped, ${rng.int(0, 40)} warnings in ${seconds}.${rng.int(10, 99)}s =======`));
+      w.line(sgr('32', summary(`${passed} passed, ${rng.int(0, 9)} skipped, ${rng.int(0, 40)}`)));
       return;
     case 'failed':
     case 'timed_out':
-      w.line(sgr('31', `======= ${rng.int(1, 3)} failed, ${passed} passed, ${rng.int(0, 40)} warnings in ${seconds}.${rng.int(10, 99)}s =======`));
+      w.line(sgr('31', summary(`${rng.int(1, 3)} failed, ${passed} passed, ${rng.int(0, 40)}`)));
       if (spec.outcome === 'timed_out') w.line(sgr('31', '# Job timed out after 180 minutes'));
       w.line('^^^ +++');
       w.line(sgr('31', '🚨 Error: The command exited with status 1'));
@@ -310,7 +392,7 @@ function writeEnding(w: LogWriter, spec: LogSpec): void {
 }
 
 /** Renders the part before the filler (all of a normal log) and the part after it (big logs). */
-function renderParts(spec: LogSpec): { head: RenderedLog; tail: RenderedLog } {
+export function renderParts(spec: LogSpec): { head: RenderedLog; tail: RenderedLog } {
   const w = new LogWriter(new Rng(mixSeed(spec.seed, 1)), spec.startMs);
   writePreamble(w, spec);
   const fixed = 30 + spec.flakes.length * 10;
@@ -335,163 +417,4 @@ export function renderLog(spec: LogSpec): RenderedLog {
     clean: [...head.clean, ...tail.clean],
     headerTimes: [...head.headerTimes, ...tail.headerTimes],
   };
-}
-
-// Big logs: head, then fixed-size filler blocks, then tail (where flakes sit, so a scan must read
-// to the end). Fixed-width lines make the size known up front and any byte range reachable
-// without generating what precedes it.
-const LINE_BYTES = 128;
-const LINES_PER_BLOCK = 512;
-export const BLOCK_BYTES = LINE_BYTES * LINES_PER_BLOCK;
-
-const GREEN_INFO = `${ESC}[32mINFO${ESC}[0m`;
-
-/** Line i of every block: same shape, digits differ. Offsets of the digit fields per line. */
-interface BlockTemplate {
-  readonly bytes: Buffer;
-  /** Per line: offsets of ms, clock, source line, step, throughput. */
-  readonly fields: Int32Array;
-}
-
-let template: BlockTemplate | null = null;
-
-function blockTemplate(): BlockTemplate {
-  if (template) return template;
-  const fields = new Int32Array(LINES_PER_BLOCK * 5);
-  let raw = '';
-  for (let i = 0; i < LINES_PER_BLOCK; i++) {
-    const at = i * LINE_BYTES;
-    const level = i % 8 === 0 ? GREEN_INFO : 'INFO';
-    const head = `${ESC}_bk;t=`;
-    const lead = `${head}0000000000000\x07${level} `;
-    fields[i * 5] = at + head.length;
-    fields[i * 5 + 1] = at + lead.length;
-    const withClock = `${lead}00-00 00:00:00 [loggers.py:`;
-    fields[i * 5 + 2] = at + withClock.length;
-    const withLine = `${withClock}000] step `;
-    fields[i * 5 + 3] = at + withLine.length;
-    const withStep = `${withLine}000000000 throughput `;
-    fields[i * 5 + 4] = at + withStep.length;
-    const line = `${withStep}00000.0 tok/s`;
-    raw += `${line}${' '.repeat(LINE_BYTES - 2 - line.length)}\r\n`;
-  }
-  template = { bytes: Buffer.from(raw, 'latin1'), fields };
-  return template;
-}
-
-/** Writes `n` as `width` decimal digits ending at `off + width` (zero-padded). */
-function writeDigits(buf: Buffer, off: number, n: number, width: number): void {
-  for (let k = width - 1; k >= 0; k--) {
-    buf[off + k] = 48 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-}
-
-/** One filler block: the template with this block's digits written in (plain byte writes: fast). */
-function renderBlock(spec: LogSpec, headEndMs: number, block: number): Buffer {
-  const { bytes, fields } = blockTemplate();
-  const buf = Buffer.from(bytes);
-  const base = headEndMs + block * LINES_PER_BLOCK * 7;
-  const clock = Buffer.from(fmtClock(base), 'latin1');
-  let h = mixSeed(spec.seed, block);
-  for (let i = 0; i < LINES_PER_BLOCK; i++) {
-    h = (Math.imul(h, 1664525) + 1013904223) >>> 0;
-    const f = i * 5;
-    writeDigits(buf, fields[f] as number, base + i * 7, 13);
-    const c = fields[f + 1] as number;
-    for (let k = 0; k < clock.length; k++) buf[c + k] = clock[k] as number;
-    writeDigits(buf, fields[f + 2] as number, 100 + (h % 900), 3);
-    writeDigits(buf, fields[f + 3] as number, block * LINES_PER_BLOCK + i, 9);
-    const t = h % 1_000_000;
-    writeDigits(buf, fields[f + 4] as number, Math.floor(t / 10), 5);
-    writeDigits(buf, (fields[f + 4] as number) + 6, t % 10, 1);
-  }
-  return buf;
-}
-
-/** A log's byte layout: the parts streamed in order. */
-interface Layout {
-  readonly size: number;
-  readonly head: RenderedLog;
-  readonly tail: RenderedLog;
-  readonly blocks: number;
-  readonly headEndMs: number;
-}
-
-export function layoutBigLog(spec: LogSpec): Layout {
-  const { head, tail } = renderParts(spec);
-  const headEndMs = spec.startMs + 60_000;
-  const blocks = Math.max(0, Math.floor((spec.bigBytes - head.bytes.length - tail.bytes.length) / BLOCK_BYTES));
-  return { size: head.bytes.length + blocks * BLOCK_BYTES + tail.bytes.length, head, tail, blocks, headEndMs };
-}
-
-/**
- * Planted once in the middle of a single-line filler, so a scanner that cuts a long line into
- * pieces must still find what sits inside it.
- */
-export const LONG_LINE_SIGNATURE = SIGNATURES.connectionReset;
-
-let longTemplate: Buffer | null = null;
-
-/** One block of a long line: minified-bundle-like ASCII, no line break, no escape. */
-function longLineTemplate(): Buffer {
-  if (longTemplate) return longTemplate;
-  let text = '';
-  for (let i = 0; text.length < BLOCK_BYTES; i++) text += `{"k":${i % 997},"v":"${(i * 7919).toString(36)}"},`;
-  longTemplate = Buffer.from(text.slice(0, BLOCK_BYTES), 'latin1');
-  return longTemplate;
-}
-
-/** Block `b` of a single-line filler: a marker opens it, the signature sits mid-way, CRLF ends it. */
-function renderLongLineBlock(layout: Layout, b: number): Buffer {
-  const buf = Buffer.from(longLineTemplate());
-  if (b === 0) buf.write(`${ESC}_bk;t=${layout.headEndMs}\x07`, 0, 'latin1');
-  if (b === Math.floor(layout.blocks / 2)) buf.write(LONG_LINE_SIGNATURE, 1000, 'latin1');
-  if (b === layout.blocks - 1) buf.write('\r\n', BLOCK_BYTES - 2, 'latin1');
-  return buf;
-}
-
-function renderFiller(spec: LogSpec, layout: Layout, b: number): Buffer {
-  return spec.singleLine ? renderLongLineBlock(layout, b) : renderBlock(spec, layout.headEndMs, b);
-}
-
-/** The bytes of [start, end) of a big log, in chunks of at most one block. */
-export function* bigLogChunks(spec: LogSpec, layout: Layout, start: number, end: number): Generator<Buffer> {
-  const headLen = layout.head.bytes.length;
-  const bodyEnd = headLen + layout.blocks * BLOCK_BYTES;
-  if (start < headLen) yield layout.head.bytes.subarray(start, Math.min(end, headLen));
-  const first = Math.max(0, Math.floor((start - headLen) / BLOCK_BYTES));
-  for (let b = first; b < layout.blocks; b++) {
-    const from = headLen + b * BLOCK_BYTES;
-    if (from >= end) return;
-    const bytes = renderFiller(spec, layout, b);
-    yield bytes.subarray(Math.max(0, start - from), Math.min(BLOCK_BYTES, end - from));
-  }
-  if (end > bodyEnd) yield layout.tail.bytes.subarray(Math.max(0, start - bodyEnd), end - bodyEnd);
-}
-
-export function* bigLogCleanLines(spec: LogSpec, layout: Layout): Generator<string> {
-  yield* layout.head.clean;
-  if (spec.singleLine && layout.blocks > 0) {
-    // The one long line, built whole: only the oracle asks for it (hundreds of MB as a string).
-    const parts: string[] = [];
-    for (let b = 0; b < layout.blocks; b++) {
-      let text = renderLongLineBlock(layout, b).toString('latin1');
-      if (b === 0) text = text.replace(/^\x1b_bk;t=\d+\x07/, '');
-      if (b === layout.blocks - 1) text = text.slice(0, -2);
-      parts.push(text);
-    }
-    yield parts.join('');
-    yield* layout.tail.clean;
-    return;
-  }
-  const { fields } = blockTemplate();
-  for (let b = 0; b < layout.blocks; b++) {
-    const bytes = renderBlock(spec, layout.headEndMs, b);
-    for (let i = 0; i < LINES_PER_BLOCK; i++) {
-      // Clean text: the level word without its colour, then the line up to its `\r\n`.
-      yield `INFO ${bytes.toString('latin1', fields[i * 5 + 1] as number, (i + 1) * LINE_BYTES - 2)}`;
-    }
-  }
-  yield* layout.tail.clean;
 }

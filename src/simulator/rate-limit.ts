@@ -1,4 +1,4 @@
-// Buildkite's two REST rate-limit windows (shared/buildkite-api.md, "Rate limits"): one per
+// Buildkite's two REST rate-limit windows (docs/buildkite-api.md, "Rate limits"): one per
 // organization and one per user of the token. Both are fixed windows that start at the first
 // request of the window, every request counts (429s and log downloads included), and exceeding
 // either answers 429. There is no Retry-After: clients must read the reset from the headers or

@@ -10,7 +10,7 @@ export interface StepDef {
   readonly gpu: boolean;
 }
 
-/** Spellings of the spec's step; all contain "v1 test others" case-insensitively. */
+/** Spellings of the step a default scan selects (`v1 Test others`); all contain it case-insensitively. */
 export const V1_OTHERS_LABELS: readonly string[] = [
   ':nvidia: V1 Test others',
   'V1 Test others (CPU)',
