@@ -55,6 +55,8 @@ export interface Settings {
   readonly baseline: BaselineSetting | null;
   /** Distinct PRs from which a failure is called flaky. */
   readonly minPrs: number;
+  /** Where the settings came from, so messages name them as the user knows them. */
+  readonly surface: Surface;
 }
 
 export type BaselineSetting = { readonly from: 'pipeline' } | { readonly from: 'setting'; readonly branch: string };
@@ -159,12 +161,15 @@ export type ReadFile = (path: string) => Buffer;
 /** The name a user knows a setting by, in the surface they are using. */
 export type Surface = 'flag' | 'input';
 
+/** How a user names a setting where they set it: `--max-builds (BK_MAX_BUILDS)`, `max-builds (BK_MAX_BUILDS)`. */
+export function settingLabel(key: SettingKey, surface: Surface): string {
+  const names = SETTING_NAMES[key];
+  const primary = surface === 'flag' ? `--${names.flag}` : names.input;
+  return names.env ? `${primary} (${names.env})` : primary;
+}
+
 export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Surface = 'flag'): Settings {
-  const label = (key: SettingKey): string => {
-    const names = SETTING_NAMES[key];
-    const primary = surface === 'flag' ? `--${names.flag}` : names.input;
-    return names.env ? `${primary} (${names.env})` : primary;
-  };
+  const label = (key: SettingKey): string => settingLabel(key, surface);
   const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
   const token = raw.token?.trim() ?? '';
@@ -182,8 +187,9 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
     throw new UsageError(`${label('branchRegex')} is not a valid regular expression: ${JSON.stringify(branchRegex)} (${reason(error)})`);
   }
 
-  // Not trimmed: the step is a substring, and its spaces are part of it.
-  const step = raw.step !== undefined && raw.step !== '' ? raw.step : DEFAULTS.step;
+  // Not trimmed: the step is a substring, and its spaces are part of it. Empty selects every step
+  // (the action reads an empty input as not given, so there it keeps the default).
+  const step = raw.step ?? DEFAULTS.step;
   const maxBuilds = wholeNumber('maxBuilds', raw.maxBuilds, DEFAULTS.maxBuilds, LIMITS.maxBuilds);
   const regex = flag('regex', raw.regex);
   const strict = flag('strict', raw.strict);
@@ -214,7 +220,7 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   return Object.freeze({
     token, org, pipeline, branchRegex, branchPattern, step, maxBuilds,
     patterns: Object.freeze([...finalPatterns]), regex: finalRegex, compiled,
-    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs,
+    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs, surface,
   });
 
   function parseBaseline(value: string | undefined): BaselineSetting | null {
@@ -236,7 +242,8 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   }
 
   function wholeNumber(key: SettingKey, value: string | undefined, fallback: number, range: { min: number; max: number }): number {
-    if (!given(value)) return fallback;
+    // Absent means the default; given but empty is a mistake (an unset shell variable, say).
+    if (value === undefined) return fallback;
     const text = value.trim();
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {

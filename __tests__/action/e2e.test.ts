@@ -344,7 +344,9 @@ describe('the bundled action on Node 24', () => {
     expect(result.status).not.toBe(0);
     expect(result.stdout).toContain(`::add-mask::${bogus}`);
     expect(result.stdout).toMatch(/^::error::.*401/m);
-    expect(result.summary).toMatch(/^### flake-checker failed\n\nBuildkite rejected the token \\\(401\\\)\\: check BK\\_TOKEN/);
+    // Named as the action's user knows it, not as the CLI's --token.
+    expect(result.stdout).toContain('::error::Buildkite rejected the token (401): check buildkite-token (BK_TOKEN)');
+    expect(result.summary).toMatch(/^### flake-checker failed\n\nBuildkite rejected the token \\\(401\\\)\\: check buildkite\\-token \\\(BK\\_TOKEN\\\)/);
     expectNoSecret(result, bogus);
   });
 

@@ -154,7 +154,7 @@ describe('exit codes and messages', () => {
   it('exit 1 with a one-line reason when the scan cannot complete', async () => {
     const bad = await runCli([], { ...env(), BK_TOKEN: 'bkua_wrong' });
     expect(bad).toMatchObject({ code: 1, stdout: '' });
-    expect(bad.stderr).toBe('flake-checker: error: Buildkite rejected the token (401): check BK_TOKEN / --token\n');
+    expect(bad.stderr).toBe('flake-checker: error: Buildkite rejected the token (401): check --token (BK_TOKEN)\n');
 
     const noLogs = await runCli([], { ...env(), BK_TOKEN: sim.tokens.noLogScope });
     expect(noLogs.code).toBe(1);

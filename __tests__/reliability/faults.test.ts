@@ -117,7 +117,7 @@ describe('what is retried and what is not', () => {
       const error = await scan(settingsFor(sim, QUERY, { concurrency: '4' }), fast).then(() => null, (e: unknown) => e);
       expect(error).toBeInstanceOf(ApiError);
       expect((error as ApiError).status).toBe(status);
-      if (status === 401) expect((error as Error).message).toBe('Buildkite rejected the token (401): check BK_TOKEN / --token');
+      if (status === 401) expect((error as Error).message).toBe('Buildkite rejected the token (401): check --token (BK_TOKEN)');
       // Token check, list, and at most the logs already in flight: queued ones never start.
       expect(sim.stats.requests).toBeLessThanOrEqual(2 + 4);
     }

@@ -88,9 +88,16 @@ describe('parseSettings', () => {
 });
 
 describe('parseEnvFile', () => {
-  it('reads the spec .env shape', () => {
-    const vars = parseEnvFile(`export BK_TOKEN=bkua_28a919e0f\nexport BK_BRANCH_REGEX='^pull/|^pr/'\n# c\nBK_STEP_SUBSTR="v1 Test others"\nBK_MAX_BUILDS=200 # comment\n`);
+  it('reads `export KEY=value` lines with quotes and comments', () => {
+    const { vars, badLines } = parseEnvFile(`export BK_TOKEN=bkua_28a919e0f\nexport BK_BRANCH_REGEX='^pull/|^pr/'\n# c\nBK_STEP_SUBSTR="v1 Test others"\nBK_MAX_BUILDS=200 # comment\n`);
     expect(Object.fromEntries(vars)).toEqual({ BK_TOKEN: 'bkua_28a919e0f', BK_BRANCH_REGEX: '^pull/|^pr/', BK_STEP_SUBSTR: 'v1 Test others', BK_MAX_BUILDS: '200' });
+    expect(badLines).toEqual([]);
+  });
+
+  it('names the lines it cannot read', () => {
+    const { vars, badLines } = parseEnvFile('BK_ORG=vllm\r\nBK_TOKEN bkua_x\n\n  # fine\n1BAD=x\nexport\n');
+    expect(Object.fromEntries(vars)).toEqual({ BK_ORG: 'vllm' });
+    expect(badLines).toEqual([2, 5, 6]);
   });
 });
 

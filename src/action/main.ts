@@ -74,7 +74,8 @@ async function summarizeFailure(message: string): Promise<void> {
 
 async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
   const reportFile = writeReportFile(report, settings, process.env.RUNNER_TEMP || tmpdir());
-  setOutputs(report, reportFile, core.setOutput);
+  const cut = setOutputs(report, reportFile, core.setOutput);
+  if (cut) core.warning(cut);
   core.info(describeScanDone(report, reportFile));
 
   const { owner, repo } = context.repo;

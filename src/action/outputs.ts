@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
+import { matchesOutputCut } from '../report/messages.ts';
 import { renderFullReport } from '../report/render-json.ts';
 
 /**
@@ -19,14 +20,40 @@ export function writeReportFile(report: ScanReport, settings: Settings, tempDir:
   return path;
 }
 
-/** Sets the step outputs declared in action.yml. */
-export function setOutputs(report: ScanReport, reportFile: string, setOutput: (name: string, value: string) => void): void {
-  // The same records as the CLI's --json; large scans make this big, and report-file has it too.
-  setOutput('matches', JSON.stringify(report.matches));
+/**
+ * GitHub keeps at most 1 MB of outputs per job: `matches` (the one output that grows with the
+ * scan) is cut to this many bytes of JSON, whole records only; `report-file` keeps everything.
+ */
+export const MATCHES_OUTPUT_MAX_BYTES = 512 * 1024;
+
+/** The `matches` output: every record, or as many as fit, and how many that is. */
+export function matchesOutput(report: ScanReport, maxBytes = MATCHES_OUTPUT_MAX_BYTES): { json: string; shown: number } {
+  const all = JSON.stringify(report.matches);
+  if (Buffer.byteLength(all) <= maxBytes) return { json: all, shown: report.matches.length };
+  const parts: string[] = [];
+  let size = 2;
+  for (const match of report.matches) {
+    const part = JSON.stringify(match);
+    const cost = Buffer.byteLength(part) + (parts.length > 0 ? 1 : 0);
+    if (size + cost > maxBytes) break;
+    parts.push(part);
+    size += cost;
+  }
+  return { json: `[${parts.join(',')}]`, shown: parts.length };
+}
+
+/**
+ * Sets the step outputs declared in action.yml. Returns a warning when `matches` had to be cut.
+ */
+export function setOutputs(report: ScanReport, reportFile: string, setOutput: (name: string, value: string) => void): string | null {
+  // The same records as the CLI's --json, as many as GitHub keeps; report-file has them all.
+  const matches = matchesOutput(report);
+  setOutput('matches', matches.json);
   setOutput('match-count', String(report.matches.length));
   setOutput('builds-scanned', String(report.stats.builds_scanned));
   setOutput('jobs-scanned', String(report.stats.jobs_scanned));
   setOutput('report-file', reportFile);
   setOutput('flakes', JSON.stringify(report.flakes));
   setOutput('flaky-count', String(report.flakes.filter((f) => f.verdict === 'flaky').length));
+  return matches.shown < report.matches.length ? matchesOutputCut(matches.shown, report.matches.length, reportFile) : null;
 }

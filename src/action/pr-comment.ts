@@ -12,9 +12,11 @@ export const COMMENT_MAX_CHARS = 65_536;
 /**
  * The hidden marker that identifies our comment. The step label is free text (it could even
  * hold `-->`), so it enters as a hash; org and pipeline are validated slugs and stay readable.
+ * The step is matched case-insensitively, so it is hashed lower-cased: changing only its case
+ * keeps the same comment.
  */
 export function commentMarker(settings: Pick<Settings, 'org' | 'pipeline' | 'step'>): string {
-  const stepHash = createHash('sha256').update(settings.step).digest('hex').slice(0, 12);
+  const stepHash = createHash('sha256').update(settings.step.toLowerCase()).digest('hex').slice(0, 12);
   return `<!-- flake-checker:${settings.org}/${settings.pipeline}/${stepHash} -->`;
 }
 

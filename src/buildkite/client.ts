@@ -8,8 +8,6 @@ import { logBytes } from './log-body.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import type { BuildkiteAccessToken, BuildkitePipeline } from './types.ts';
 
-/** What a 401 means to a user, wherever it comes from. */
-const TOKEN_REJECTED = 'Buildkite rejected the token (401): check BK_TOKEN / --token';
 
 const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
 
@@ -20,6 +18,8 @@ export interface PipelineRef {
   readonly apiUrl: string;
   readonly org: string;
   readonly pipeline: string;
+  /** How the user names the settings a message may point to: `--token (BK_TOKEN)`, `buildkite-token (or BK_TOKEN)`. */
+  readonly names: { readonly token: string; readonly maxBuilds: string };
 }
 
 /** What the scan learns about its traffic, for the report's footer. */
@@ -197,7 +197,7 @@ export class BuildkiteClient {
    */
   private rejectedToken(error: unknown): unknown {
     if (error instanceof ApiError && error.status === 401 && error.fromApi) {
-      return new ApiError(TOKEN_REJECTED, { ...details(error), cause: error });
+      return new ApiError(`Buildkite rejected the token (401): check ${this.ref.names.token}`, { ...details(error), cause: error });
     }
     return error;
   }
@@ -215,7 +215,7 @@ export class BuildkiteClient {
       return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
     }
     if (error.status === 400 && text.includes('this deep')) {
-      return new ApiError(`Buildkite refuses to list builds this deep (400): lower --max-builds (BK_MAX_BUILDS)`, { ...details(error), cause: error });
+      return new ApiError(`Buildkite refuses to list builds this deep (400): lower ${this.ref.names.maxBuilds}`, { ...details(error), cause: error });
     }
     return error;
   }

@@ -1,13 +1,23 @@
-// Reading a `.env` like the spec's: `export KEY=value` lines, so `source .env` is optional.
+// Reading a `.env` of `export KEY=value` lines (so `source .env` works on it too).
+
+export interface EnvFile {
+  readonly vars: Map<string, string>;
+  /** 1-based numbers of the lines that are neither blank, a comment, nor `[export ]KEY=value`. */
+  readonly badLines: readonly number[];
+}
 
 /** Parses `.env` text: `[export ]KEY=value`, optional quotes, `#` comments, blank lines. */
-export function parseEnvFile(text: string): Map<string, string> {
+export function parseEnvFile(text: string): EnvFile {
   const vars = new Map<string, string>();
-  for (const raw of text.split(/\r?\n/)) {
+  const badLines: number[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
+    if (line === '' || line.startsWith('#')) return;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
+    if (!m) {
+      badLines.push(index + 1);
+      return;
+    }
     let value = m[2]!;
     if (value.startsWith("'")) {
       const end = value.indexOf("'", 1);
@@ -19,6 +29,6 @@ export function parseEnvFile(text: string): Map<string, string> {
       value = value.replace(/\s+#.*$/, '').trim();
     }
     vars.set(m[1]!, value);
-  }
-  return vars;
+  });
+  return { vars, badLines };
 }

@@ -13,6 +13,7 @@ import { describeProgress, listLogFailures, logsNotFetched } from '../report/mes
 import { renderFullReport } from '../report/render-json.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { renderText } from '../report/render-text.ts';
+import { ANSI, PLAIN, wantsColour } from '../report/style.ts';
 import { toPrintable } from '../core/clean-line.ts';
 import type { ScanProgress, ScanReport } from '../core/types.ts';
 import {
@@ -32,6 +33,7 @@ interface Flags {
   regex?: boolean;
   json?: boolean;
   apiUrl?: string;
+  dotenv?: string;
   envFile?: string;
   concurrency?: string;
   jobStates?: string;
@@ -73,7 +75,10 @@ function buildProgram(): Command {
         .default('text'),
     )
     .option('--api-url <url>', `Buildkite API base URL [env BK_API_URL] (default: ${DEFAULTS.apiUrl})`)
-    .option('--env-file <file>', 'load BK_* variables from a .env file (variables already set win)')
+    .option('--dotenv <file>', 'load BK_* variables from a .env file (variables already set win); --env-file is an alias where Node leaves it to us')
+    // Node 20 and 22 take `--env-file` for themselves wherever it stands on the command line
+    // (and exit 9 when the file is missing), so the documented name is --dotenv.
+    .addOption(new Option('--env-file <file>').hideHelp())
     .option('--concurrency <n>', `log downloads in flight, ${LIMITS.concurrency.min}-${LIMITS.concurrency.max} (default: ${DEFAULTS.concurrency})`)
     .option('--job-states <list>', 'only download attempts in these states, e.g. failed,timed_out,broken (default: all)')
     .option('--cache-dir <dir>', 'cache of finished jobs\' logs (default: $XDG_CACHE_HOME/flake-checker or ~/.cache/flake-checker)')
@@ -83,9 +88,11 @@ function buildProgram(): Command {
     .option('--baseline-branch <branch>', `failures on this branch's builds mean "broken on main"; "${PIPELINE_DEFAULT_BRANCH}" asks Buildkite for the pipeline's default branch, "" turns it off (default: ${PIPELINE_DEFAULT_BRANCH})`)
     .option('--min-prs <n>', `a failure seen in this many PRs is called flaky, ${LIMITS.minPrs.min}-${LIMITS.minPrs.max} (default: ${DEFAULTS.minPrs})`)
     .option('--report-file <file>', 'also write the full report (settings, counts, flakes, matches, failures) as JSON to this file')
+    .version(readVersion(), '--version', 'print the version and exit')
     .addHelpText('after', `
 Configuration: a flag wins over its BK_* variable, which wins over the default.
 With no --pattern and no patterns file, the built-in patterns (three regexes) are used.
+An empty --step (--step '') selects every step.
 Exit codes: 0 scan completed (with or without matches), 1 the scan could not complete, 2 usage error.`)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
@@ -96,7 +103,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   if (typeof parsed === 'number') return parsed;
   let settings: Settings;
   try {
-    settings = parseSettings(toRawSettings(parsed, withEnvFile(env, parsed.envFile)), (path) => readFileSync(path), 'flag');
+    settings = parseSettings(toRawSettings(parsed, withEnvFile(env, parsed.dotenv ?? parsed.envFile)), (path) => readFileSync(path), 'flag');
   } catch (error: unknown) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`flake-checker: ${error.message}\n`);
@@ -113,8 +120,9 @@ function parseCommandLine(argv: readonly string[]): Flags | number {
     program.parse(argv as string[], { from: 'user' });
   } catch (error: unknown) {
     if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help') return 0;
-    process.stderr.write(`flake-checker: ${error.message.replace(/^error: /, '')} (see --help)\n`);
+    if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) return 0;
+    // Commander puts its suggestion ("Did you mean …?") on a line of its own: keep one line.
+    process.stderr.write(`flake-checker: ${error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')} (see --help)\n`);
     return 2;
   }
   return program.opts<Flags>();
@@ -127,10 +135,14 @@ function withEnvFile(env: NodeJS.ProcessEnv, path: string | undefined): NodeJS.P
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    throw new UsageError(`--env-file cannot be read: ${JSON.stringify(path)}`);
+    throw new UsageError(`--dotenv cannot be read: ${JSON.stringify(path)}`);
+  }
+  const { vars, badLines } = parseEnvFile(text);
+  for (const line of badLines) {
+    process.stderr.write(`flake-checker: warning: ${toPrintable(path)} line ${line} is not KEY=value (or export KEY=value); ignored\n`);
   }
   const merged: NodeJS.ProcessEnv = { ...env };
-  for (const [key, value] of parseEnvFile(text)) if (merged[key] === undefined) merged[key] = value;
+  for (const [key, value] of vars) if (merged[key] === undefined) merged[key] = value;
   return merged;
 }
 
@@ -203,7 +215,7 @@ function renderFor(flags: Flags, report: ScanReport, settings: Settings): string
   if (flags.format === 'markdown') {
     return renderReport(report, settings, { maxBytes: ANNOTATION_MAX_BYTES, fullReportHint: 'the output of `flake-checker --json`' });
   }
-  return renderText(report);
+  return renderText(report, wantsColour(process.env, process.stdout.isTTY === true) ? ANSI : PLAIN);
 }
 
 /** The value of a setting's BK_* variable, for the settings that have one. */
@@ -224,6 +236,24 @@ class TtyProgress {
   clear(): void {
     process.stderr.write('\r\x1b[2K');
   }
+}
+
+/** The package's version: package.json sits two folders up from src/cli/ and from dist/cli/. */
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+// A reader that stops early (`flake-checker --help | head`) closes the pipe: end quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }
 
 keepYoungGenerationSmall();

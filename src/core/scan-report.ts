@@ -6,7 +6,7 @@ import { collectFlakes, toOccurrence, type Occurrence } from './flakes.ts';
 import type { PatternHit } from './scan-log.ts';
 import { jobLabel, jobUrl, toMatchRecord } from './select.ts';
 import type { VerdictRules } from './verdict.ts';
-import type { LogFailure, MatchRecord, ScanReport } from './types.ts';
+import type { LogFailure, MatchRecord, MissingLog, ScanReport } from './types.ts';
 
 /** What reading one selected job's log came to. */
 export type JobOutcome =
@@ -61,6 +61,7 @@ export function buildScanReport(
 ): ScanReport {
   const matches: MatchRecord[] = [];
   const failures: LogFailure[] = [];
+  const missingLogs: MissingLog[] = [];
   const occurrences: Occurrence[] = [];
   let selected = 0;
   let scanned = 0;
@@ -84,6 +85,7 @@ export function buildScanReport(
     selected++;
     if (outcome.kind === 'missing') {
       missing++;
+      missingLogs.push({ build_number: build.number, job_id: job.id, step_label: jobLabel(job), job_url: jobUrl(build, job) });
     } else if (outcome.kind === 'failed') {
       failures.push({
         build_number: build.number,
@@ -106,6 +108,7 @@ export function buildScanReport(
     matches,
     flakes: collectFlakes(occurrences, patterns, rules),
     failures,
+    missing: missingLogs,
     warnings,
     baselineBranch: rules.baselineBranch,
     repository: null,

@@ -32,6 +32,14 @@ export interface MatchRecord {
   readonly created_at: string;
 }
 
+/** A log the scan selected that Buildkite does not have (404: expired or never written). */
+export interface MissingLog {
+  readonly build_number: number;
+  readonly job_id: string;
+  readonly step_label: string;
+  readonly job_url: string;
+}
+
 /** A log the scan selected but could not read to the end. */
 export interface LogFailure {
   readonly build_number: number;
@@ -90,6 +98,8 @@ export interface ScanReport {
   readonly repository: string | null;
   readonly stats: ScanStats;
   readonly failures: readonly LogFailure[];
+  /** Selected logs that answered 404. */
+  readonly missing: readonly MissingLog[];
   /** Problems that did not change the result, such as a log cache that could not be written. */
   readonly warnings: readonly string[];
 }

@@ -8,11 +8,12 @@ import type { HttpOptions } from '../buildkite/http.ts';
 import { LogCache } from '../cache/log-cache.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import { buildScanReport, type JobOutcome, type JobResult } from '../core/scan-report.ts';
-import { matchesBranch, selectJobs } from '../core/select.ts';
+import { closestLabels } from '../core/closest.ts';
+import { jobLabel, matchesBranch, selectJobs } from '../core/select.ts';
 import { SlowPatternError, TimedScanner } from '../core/timed-scanner.ts';
 import type { ScanProgress, ScanReport } from '../core/types.ts';
-import { baselineLogsNotFetched, cacheNotWritten, pipelineUnread } from '../report/messages.ts';
-import type { Settings } from '../settings.ts';
+import { baselineLogsNotFetched, cacheNotWritten, noJobSelected, pipelineUnread } from '../report/messages.ts';
+import { settingLabel, type Settings } from '../settings.ts';
 import { buildkiteLogSource, cachedLogSource, type LogSource } from './log-source.ts';
 
 export { SlowPatternError } from '../core/timed-scanner.ts';
@@ -35,7 +36,8 @@ export interface ScanOptions {
 const SCAN_BUDGET_MS = 5 * 60_000;
 
 export async function scan(settings: Settings, options: ScanOptions = {}): Promise<ScanReport> {
-  const client = BuildkiteClient.connect(settings, {
+  const names = { token: settingLabel('token', settings.surface), maxBuilds: settingLabel('maxBuilds', settings.surface) };
+  const client = BuildkiteClient.connect({ ...settings, names }, {
     token: settings.token,
     userAgent: options.userAgent ?? 'flake-checker',
     connections: settings.concurrency + 2,
@@ -98,6 +100,8 @@ async function readSelectedJobs(
   let listed = 0;
   let matchedBranch = 0;
   let baselineBuilds = 0;
+  // Step labels of script jobs on matching branches, to suggest when the step selects none.
+  const labelsSeen = new Set<string>();
   let windowStart = '';
   let windowEnd = '';
   let pipeline: PipelineFacts = { baselineBranch: null, repository: null, warnings: [] };
@@ -137,6 +141,7 @@ async function readSelectedJobs(
         if (created > windowEnd) windowEnd = created;
         if (matchesBranch(build, settings.branchPattern)) {
           matchedBranch++;
+          if (labelsSeen.size < MAX_LABELS_KEPT) for (const job of build.jobs ?? []) if (job.type === 'script') labelsSeen.add(jobLabel(job));
           for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: readJob(build, job), evidenceOnly: false });
         } else if (pipeline.baselineBranch !== null && build.branch === pipeline.baselineBranch) {
           // Evidence, not results: only attempts that did not pass, since a green job on the
@@ -158,12 +163,18 @@ async function readSelectedJobs(
 
   const outcomes = await Promise.all(work.map((w) => w.outcome));
   if (fatal) throw fatal;
+  const noJob = matchedBranch > 0 && !work.some((w) => !w.evidenceOnly);
+  const warnings = noJob ? [noJobSelected(settings.step, matchedBranch, closestLabels(settings.step, labelsSeen))] : [];
   return {
     jobs: work.map(({ build, job, evidenceOnly }, i) => ({ build, job, evidenceOnly, outcome: outcomes[i]! })),
     counts: { listed, matchedBranch, baselineBuilds, windowStart, windowEnd },
     ...pipeline,
+    warnings: [...pipeline.warnings, ...warnings],
   };
 }
+
+/** Labels kept for the "closest step labels" hint; a few builds' worth is plenty. */
+const MAX_LABELS_KEPT = 2000;
 
 interface PipelineFacts {
   readonly baselineBranch: string | null;

@@ -4,7 +4,7 @@
 
 import { countFailureReasons } from '../core/aggregate.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import type { LogFailure, ScanProgress, ScanReport } from '../core/types.ts';
+import type { LogFailure, MissingLog, ScanProgress, ScanReport } from '../core/types.ts';
 import { truncateBytes } from './escape.ts';
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -22,10 +22,15 @@ export function describeLogFailures(failures: readonly LogFailure[]): string {
   return `${logsNotFetched(failures.length)}; matches in them are missing. Reasons: ${reasons.join('; ')}`;
 }
 
-/** One line per failed log, for a terminal: build, job and reason. */
+/** One line per failed log, for a terminal: build, step, job and reason. */
 export function listLogFailures(failures: readonly LogFailure[], max = 20): string[] {
-  const lines = failures.slice(0, max).map((f) => `#${f.build_number} ${toPrintable(f.step_label)} (${toPrintable(f.job_id)}): ${toPrintable(f.reason)}`);
-  if (failures.length > max) lines.push(`… and ${failures.length - max} more`);
+  return listLogs(failures, max, (f) => `: ${toPrintable(f.reason)}`);
+}
+
+/** One line per log, for a terminal: build, step and job (and what `more` adds), at most `max`. */
+export function listLogs<T extends MissingLog>(logs: readonly T[], max = 20, more: (log: T) => string = () => ''): string[] {
+  const lines = logs.slice(0, max).map((f) => `#${f.build_number} ${toPrintable(f.step_label)} (${toPrintable(f.job_id)})${more(f)}`);
+  if (logs.length > max) lines.push(`… and ${logs.length - max} more`);
   return lines;
 }
 
@@ -40,9 +45,21 @@ export function pipelineUnread(why: string): string {
     'set --baseline-branch (input baseline-branch) to name the branch, or grant the token read_pipelines';
 }
 
+/** The warning when the step filter selected no job at all, with the labels most like it. */
+export function noJobSelected(step: string, builds: number, closest: readonly string[]): string {
+  const near = closest.length > 0 ? `; the closest step labels: ${closest.map((l) => JSON.stringify(toPrintable(l))).join(', ')}` : '';
+  return `no script job's label contains ${JSON.stringify(step)} (compared case-insensitively) in the ${plural(builds, 'build')} on matching branches${near}`;
+}
+
 /** The warning when some baseline-branch logs (evidence only) could not be read. */
 export function baselineLogsNotFetched(count: number): string {
   return `${logsNotFetched(count)} on the baseline branch; the evidence of failures there may be incomplete`;
+}
+
+/** The warning when the action's `matches` output was cut to what GitHub keeps. */
+export function matchesOutputCut(shown: number, total: number, reportFile: string): string {
+  return `the matches output holds the first ${shown} of ${total} matches (GitHub keeps at most 1 MB of outputs per job); ` +
+    `all of them are in the report file ${reportFile}`;
 }
 
 /** What makes a completed run fail on purpose: the checks the user asked for. */

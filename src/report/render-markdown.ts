@@ -142,7 +142,8 @@ export function renderRunFailure(message: string): string {
 }
 
 function renderTitle(settings: ReportSettings): string {
-  return `## Flake check: ${codeSpan(`${settings.org}/${settings.pipeline}`)}, step ${codeSpan(shorten(settings.step))}`;
+  const step = settings.step === '' ? 'every step' : `step ${codeSpan(shorten(settings.step))}`;
+  return `## Flake check: ${codeSpan(`${settings.org}/${settings.pipeline}`)}, ${step}`;
 }
 
 /** What this PR's builds hit, each with the evidence from elsewhere, in a PR author's words. */

@@ -6,15 +6,19 @@ import { toPrintable } from '../core/clean-line.ts';
 import type { Flake } from '../core/flakes.ts';
 import type { ScanReport } from '../core/types.ts';
 import { isoDay } from './dates.ts';
-import { listLogFailures, logsNotFetched, plural } from './messages.ts';
+import { listLogFailures, listLogs, logsNotFetched, plural } from './messages.ts';
+import { PLAIN, type Style } from './style.ts';
 
-export function renderText(report: ScanReport): string {
+export function renderText(report: ScanReport, style: Style = PLAIN): string {
   const out: string[] = [];
   const { matches, stats, failures } = report;
   if (report.flakes.length > 0) {
     out.push('Flakes (by spread: distinct PRs, then builds):');
     const width = Math.max(...report.flakes.map((f) => f.verdict.length));
-    for (const flake of report.flakes) out.push(`- ${flake.verdict.padEnd(width)}  ${toPrintable(flake.pattern)}`, `  ${describeFlake(flake)}`);
+    for (const flake of report.flakes) {
+      out.push(`- ${style.verdict(flake.verdict, flake.verdict.padEnd(width))}  ${style.pattern(toPrintable(flake.pattern))}`);
+      out.push(`  ${describeFlake(flake)}`);
+    }
     out.push('');
   }
   const n = matches.length;
@@ -22,19 +26,24 @@ export function renderText(report: ScanReport): string {
   for (const m of matches) {
     const branch = m.pull_request ? `${m.branch} · PR #${m.pull_request}` : m.branch;
     out.push('');
-    out.push(`- #${m.build_number} [${toPrintable(branch)}] ${toPrintable(m.step_label)} — ${toPrintable(m.web_url)}`);
-    out.push(`  Pattern: ${toPrintable(m.pattern)}`);
+    out.push(`- #${m.build_number} [${toPrintable(branch)}] ${toPrintable(m.step_label)} — ${style.link(toPrintable(m.web_url))}`);
+    out.push(`  Pattern: ${style.pattern(toPrintable(m.pattern))}`);
     out.push(`  Snippet: ${toPrintable(m.snippet)}`);
     const notes = [`line ${m.line}`];
     if (m.count > 1) notes.push(`${m.count} lines matched`);
     notes.push(`job ${toPrintable(m.job_state)}${m.retried ? ', retried' : ''}`);
-    out.push(`  Job: ${toPrintable(m.job_url)} (${notes.join(', ')})`);
+    out.push(`  Job: ${style.link(toPrintable(m.job_url))} (${notes.join(', ')})`);
   }
 
   if (failures.length > 0) {
     out.push('');
     out.push(`Could not fetch ${plural(failures.length, 'log')}:`);
     for (const line of listLogFailures(failures)) out.push(`- ${line}`);
+  }
+  if (report.missing.length > 0) {
+    out.push('');
+    out.push(`Missing ${plural(report.missing.length, 'log')} (404: expired or never written):`);
+    for (const line of listLogs(report.missing)) out.push(`- ${line}`);
   }
 
   out.push('');
