@@ -8,7 +8,7 @@ import { compilePatterns, riskyPatternWarnings, type CompiledPattern } from './c
 /** The patterns used when none are given (regular expressions). */
 export const DEFAULT_PATTERNS: readonly string[] = BUILTIN_PATTERNS;
 
-/** Buildkite job states a user may filter on (shared/buildkite-api.md). */
+/** Buildkite job states a user may filter on (docs/buildkite-api.md, "Job fields"). */
 export const JOB_STATES: readonly string[] = [
   'pending', 'waiting', 'blocked', 'unblocked', 'scheduled', 'assigned', 'accepted', 'running',
   'passed', 'failed', 'timed_out', 'timing_out', 'canceled', 'canceling', 'skipped', 'broken',

@@ -3,7 +3,7 @@
 // Two fixed windows apply to every request: per organization (`RateLimit-*`) and per user of
 // the token (`RateLimit-User-*`, 50/min by default: the real ceiling for one token). Every
 // response says how many requests remain and in how many seconds the window resets. Buildkite
-// sends no Retry-After (shared/buildkite-api.md), so we keep a local budget per window:
+// sends no Retry-After (docs/buildkite-api.md, "Rate limits"), so we keep a local budget per window:
 // spend it, then wait for the reset. That runs a scan at the floor (requests / limit windows)
 // instead of bursting into 429s and backing off.
 
