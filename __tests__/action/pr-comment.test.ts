@@ -32,6 +32,8 @@ describe('commentMarker', () => {
   it('is a hidden HTML comment keyed by org, pipeline and a hash of the step', () => {
     expect(marker).toMatch(/^<!-- flake-checker:vllm\/ci\/[0-9a-f]{12} -->$/);
     expect(commentMarker({ ...settings, step: 'other' })).not.toBe(marker);
+    // The step is matched case-insensitively: changing only its case keeps the same comment.
+    expect(commentMarker({ ...settings, step: settings.step.toUpperCase() })).toBe(marker);
     expect(commentMarker({ ...settings, step: 'x --> <b>' })).toMatch(/^<!-- flake-checker:vllm\/ci\/[0-9a-f]{12} -->$/);
   });
 });

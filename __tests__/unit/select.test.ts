@@ -50,3 +50,13 @@ describe('selectJobs', () => {
     });
   });
 });
+
+describe('closestLabels', () => {
+  it('ranks labels by shared letter pairs, whatever the case and punctuation', async () => {
+    const { closestLabels } = await import('../../src/core/closest.ts');
+    const labels = [':nvidia: Entrypoints Test', ':nvidia: V1 Test others', 'v1 test OTHERS (CPU)', ':docker: build image', 'Basic Models Test'];
+    expect(closestLabels('v1 test otters', labels, 2)).toEqual(['v1 test OTHERS (CPU)', ':nvidia: V1 Test others']);
+    expect(closestLabels('docker', labels, 1)).toEqual([':docker: build image']);
+    expect(closestLabels('x', [], 3)).toEqual([]);
+  });
+});
