@@ -21,7 +21,8 @@ const OWNER = 'acme';
 const REPO = 'widgets';
 const WRITE_TOKEN = 'ghs_write_token_e2e';
 const READ_TOKEN = 'ghs_read_only_token_e2e';
-const PR = 4242;
+/** A PR whose builds match (set once the simulator runs): on-match mode comments on it. */
+let PR = 0;
 
 /** The inputs a runner sets from action.yml's defaults when a workflow leaves them out. */
 const ACTION_DEFAULTS = Object.fromEntries(
@@ -55,6 +56,7 @@ beforeAll(async () => {
   sim = await startSimulator({ seed: 7, builds: 60, logLines: [20, 80] });
   github = await startGitHubStub({ owner: OWNER, repo: REPO, tokens: { [WRITE_TOKEN]: 'write', [READ_TOKEN]: 'read' } });
   work = mkdtempSync(join(tmpdir(), 'flake-checker-e2e-'));
+  PR = Number(expectedMatches(sim.dataset, query).find((m) => m.pull_request !== null)!.pull_request);
 });
 
 afterAll(async () => {
@@ -217,7 +219,7 @@ describe('the bundled action on Node 24', () => {
     expect(first.summary).toContain(`Scanned the ${counts.builds_scanned} most recent builds`);
     for (const pattern of new Set(expected.map((e) => e.pattern))) expect(first.summary).toContain(`### ${codeSpan(pattern)}\n`);
     for (const m of expected.slice(0, 5)) {
-      expect(first.summary).toContain(`[${m.build_number}](${m.web_url})`);
+      expect(first.summary).toContain(`[build ${m.build_number}](${m.web_url})`);
       expect(first.summary).toContain(`](${m.job_url})`);
     }
 
@@ -250,7 +252,8 @@ describe('the bundled action on Node 24', () => {
     expect(scheduled.stdout).toContain('No pull request to comment on (event schedule, no pr-number)');
 
     const dispatched = await runAction({
-      inputs: { ...baseInputs(), 'pr-number': '77' },
+      // PR 77 has no builds: `always` comments anyway (on-match would not: see flakes.test.ts).
+      inputs: { ...baseInputs(), 'pr-number': '77', comment: 'always' },
       event: { name: 'workflow_dispatch', payload: { inputs: { 'pr-number': '77' }, ref: 'refs/heads/main' } },
     });
     expect(dispatched.status).toBe(0);
@@ -258,7 +261,10 @@ describe('the bundled action on Node 24', () => {
   });
 
   it('turns a read-only token into a warning, with summary and outputs still written', async () => {
-    const result = await runAction({ inputs: { ...baseInputs(), 'github-token': READ_TOKEN }, event: pullRequestEvent(501, 'pull_request_target') });
+    const result = await runAction({
+      inputs: { ...baseInputs(), 'github-token': READ_TOKEN, comment: 'always' },
+      event: pullRequestEvent(501, 'pull_request_target'),
+    });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^::warning::Could not comment on PR #501: HTTP 403: Resource not accessible by integration/m);
     expect(result.stdout).not.toContain('::error::');

@@ -70,7 +70,9 @@ describe('flake-checker CLI against the simulator', () => {
     expect(res.code).toBe(0);
     const expected = expectedMatches(sim.dataset, specQuery);
     const counts = expectedCounts(sim.dataset, specQuery);
-    expect(res.stdout).toMatch(new RegExp(`^Found ${expected.length} matching failures:\\n\\n- #\\d+ \\[`));
+    // The flakes lead (flakes.test.ts checks them), then the match list.
+    expect(res.stdout).toMatch(/^Flakes \(by spread: distinct PRs, then builds\):\n- /);
+    expect(res.stdout).toMatch(new RegExp(`\\n\\nFound ${expected.length} matching failures:\\n\\n- #\\d+ \\[`));
     const first = expected[0]!;
     expect(res.stdout).toContain(`- #${first.build_number} [${first.branch}${first.pull_request ? ` · PR #${first.pull_request}` : ''}] ${first.step_label} — ${first.web_url}\n  Pattern: ${first.pattern}\n  Snippet: `);
     const scanned = counts.jobs_selected - counts.logs_missing;
@@ -133,7 +135,7 @@ describe('exit codes and messages', () => {
     expect(res.stderr).toBe('');
     const expected = expectedMatches(sim.dataset, specQuery);
     expect(res.stdout).toMatch(/^## Flake check: `vllm\/ci`, step `v1 Test others`\n/);
-    expect(res.stdout).toContain(`**${expected.length} matches** in ${new Set(expected.map((m) => m.build_number)).size} builds.`);
+    expect(res.stdout).toContain(`**${expected.length} matches** in ${new Set(expected.map((m) => m.build_number)).size} builds · `);
     expect(res.stdout).toContain('<details><summary>Settings</summary>');
     expect(Buffer.byteLength(res.stdout)).toBeLessThan(1024 * 1024);
     const both = await runCli(['--format', 'markdown', '--json'], env());

@@ -131,3 +131,23 @@ describe('colour', () => {
     expect(hasColour(json.stdout)).toBe(false);
   });
 });
+
+describe('progress on a terminal', () => {
+  it('counts logs, MB and matches on stderr, and says when it waits for the rate limit', async () => {
+    // Four requests per two-second window: the scan must wait at least once.
+    const limited = await startSimulator({ seed: 5, builds: 12, rateLimit: { windowMs: 2000, userLimit: 4, orgLimit: 1000 } });
+    try {
+      const res = await shell(`script -qec "node ${CLI} --no-cache --branch-regex '.*' --max-builds 6 --json" /dev/null`, {
+        TERM: 'xterm', BK_TOKEN: limited.token, BK_API_URL: limited.url,
+      });
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/\r\x1b\[2K6 builds listed, \d+ on matching branches · \d+\/\d+ logs, \d+\.\d MB, \d+ match/);
+      expect(res.stdout).toMatch(/ · waiting \d+ s for Buildkite's rate limit \(4\/min per user\)/);
+      // The line is cleared before the report: the JSON array follows on a clean line.
+      expect(res.stdout).toMatch(/\r\x1b\[2K\[/);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+

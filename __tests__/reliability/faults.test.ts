@@ -92,8 +92,8 @@ describe('what is retried and what is not', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(status);
     expect((error as ApiError).message).not.toContain('\n');
-    // The token check, then the one list request.
-    expect(sim.stats.requests).toBe(2);
+    // The token check and the pipeline (its default branch), then the one list request.
+    expect(sim.stats.requests).toBe(3);
     expect(sim.stats.scripted).toBe(1);
   });
 
@@ -104,7 +104,7 @@ describe('what is retried and what is not', () => {
       const report = await scan(settingsFor(sim, QUERY), fast);
       const selected = report.stats.jobs_selected;
       expect(selected).toBeGreaterThan(30);
-      expect(sim.stats.requests).toBe(2 + selected);
+      expect(sim.stats.requests).toBe(3 + selected);
       if (status === 400) expect(report.failures).toHaveLength(selected);
       else expect(report.stats.logs_missing).toBe(selected);
     }
@@ -118,13 +118,13 @@ describe('what is retried and what is not', () => {
       expect(error).toBeInstanceOf(ApiError);
       expect((error as ApiError).status).toBe(status);
       if (status === 401) expect((error as Error).message).toBe('Buildkite rejected the token (401): check --token (BK_TOKEN)');
-      // Token check, list, and at most the logs already in flight: queued ones never start.
-      expect(sim.stats.requests).toBeLessThanOrEqual(2 + 4);
+      // Token check, pipeline, list, and at most the logs already in flight: queued ones never start.
+      expect(sim.stats.requests).toBeLessThanOrEqual(3 + 4);
     }
   });
 
   it('sends nothing more once the run stops, even from requests waiting for rate-limit budget', async () => {
-    // A user window of 6 a minute: token check, list, and 4 logs go out; the rest wait for the
+    // A user window of 6 a minute: token check, pipeline, list, and 3 logs go out; the rest wait for the
     // reset. The first log answers 403, which stops the run: the waiting requests give up
     // instead of going out a minute later.
     const sim = await simulator({ rateLimit: { windowMs: 60_000, orgLimit: 10_000, userLimit: 6 } });
@@ -155,7 +155,8 @@ describe('what is retried and what is not', () => {
     sim.failNext('list', 100, 503);
     const error = await scan(settingsFor(sim, QUERY), { http: { retry: { ...FAST_RETRY, retries: 3 } } }).then(() => null, (e: unknown) => e);
     expect((error as Error).message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/v2\/organizations\/vllm\/pipelines\/ci\/builds\?per_page=60&include_retried_jobs=true answered 503: Service Unavailable$/);
-    expect(sim.stats.requests).toBe(1 + 4);
+    // The token check, the pipeline, and the list tried 1 + 3 times.
+    expect(sim.stats.requests).toBe(2 + 4);
   });
 });
 

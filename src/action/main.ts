@@ -11,7 +11,8 @@ import { scan } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
 import { toPrintable } from '../core/clean-line.ts';
 import { flakesOfPullRequest } from '../core/flakes.ts';
-import { describeLogFailures, describeProgress, describeScanDone, failingChecks } from '../report/messages.ts';
+import { describeLogFailures, describeScanDone, failingChecks } from '../report/messages.ts';
+import { ProgressLog } from './progress-log.ts';
 import { codeSpan } from '../report/escape.ts';
 import { renderReport, renderRunFailure } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
@@ -44,13 +45,18 @@ async function scanAndReport(): Promise<string | null> {
   core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
   for (const warning of settingsWarnings(settings)) core.warning(toPrintable(warning));
 
-  const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, () =>
-    scan(settings, {
-      progress: (event) => core.info(describeProgress(event, 'log')),
-      userAgent: 'flake-checker-action',
-      http: retryOverridesFromEnv(process.env),
-    }),
-  );
+  const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, async () => {
+    const progress = new ProgressLog((line) => core.info(line));
+    try {
+      return await scan(settings, {
+        progress: (event) => progress.update(event),
+        userAgent: 'flake-checker-action',
+        http: retryOverridesFromEnv(process.env),
+      });
+    } finally {
+      progress.stop();
+    }
+  });
   await core.group('Report', () => publish(report, settings, inputs));
   return failingChecks(report, {
     matches: inputs.failOnMatch,

@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ApiError, describeNetworkError, isRetryableStatus, oneLine, type ApiErrorDetails } from './errors.ts';
-import { RateLimiter, realClock, type Clock, type HeaderLookup, type Scope } from './rate-limiter.ts';
+import { RateLimiter, realClock, type Clock, type HeaderLookup, type RateLimitWait, type Scope } from './rate-limiter.ts';
 
 export interface RetryPolicy {
   /** Tries after the first for network errors, 408 and 5xx. */
@@ -32,6 +32,8 @@ export interface HttpOptions {
   readonly idleTimeoutMs?: number;
   /** Connections to keep open to the API host; bounded by the scan's concurrency. */
   readonly connections?: number;
+  /** Told when requests start waiting for a rate-limit window to reset. */
+  readonly onRateLimitWait?: (wait: RateLimitWait) => void;
 }
 
 interface HttpStats {
@@ -65,7 +67,7 @@ export class BuildkiteHttp {
     this.origin = new URL(options.apiUrl).origin;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.clock = options.clock ?? realClock;
-    this.limiter = new RateLimiter(this.clock);
+    this.limiter = new RateLimiter(this.clock, options.onRateLimitWait);
     this.apiTimeoutMs = options.apiTimeoutMs ?? 30_000;
     // Every waiting request listens on it: as many as the concurrency, by design.
     setMaxListeners(0, this.stopping.signal);
@@ -292,6 +294,7 @@ export class BuildkiteHttp {
         : Number.isFinite(bodyReset) && bodyReset >= 0 ? bodyReset : null;
       // Buildkite's windows are a minute long: a reset beyond five minutes is capped.
       waitMs = this.limiter.exhausted(scope, reset === null ? null : Math.min(reset, 300));
+      this.limiter.noteWait(this.clock.now() + waitMs, scope);
     }
     const detail = message ? `: ${oneLine(message)}` : '';
     return this.error(`GET ${url} answered ${status}${detail}`, {

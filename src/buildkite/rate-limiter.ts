@@ -52,6 +52,13 @@ export const realClock: Clock = {
   random: () => Math.random(),
 };
 
+/** A wait for a window's reset: until when, for which window, and its limit per window. */
+export interface RateLimitWait {
+  readonly untilMs: number;
+  readonly scope: Scope;
+  readonly limit: number | null;
+}
+
 /** Jitter added to every wait for a reset, so many clients do not wake at the same instant. */
 const JITTER_MS = 250;
 
@@ -62,7 +69,21 @@ export class RateLimiter {
   /** The shortest round trip seen: about the network's share of every round trip. */
   private minRtt = Number.POSITIVE_INFINITY;
 
-  constructor(private readonly clock: Clock = realClock) {}
+  /** The reset last reported to `onWait`, so concurrent waiters report one wait, not many. */
+  private reportedUntil = 0;
+
+  constructor(
+    private readonly clock: Clock = realClock,
+    /** Told when requests start waiting for a window to reset (once per wait). */
+    private readonly onWait: (wait: RateLimitWait) => void = () => undefined,
+  ) {}
+
+  /** Reports a wait until `untilMs` unless one until then (or later) was reported already. */
+  noteWait(untilMs: number, scope: Scope): void {
+    if (untilMs <= this.reportedUntil) return;
+    this.reportedUntil = untilMs;
+    this.onWait({ untilMs, scope, limit: this.windows.get(scope)?.limit ?? null });
+  }
 
   /**
    * Waits until every known window has budget, then takes one request from each. When
@@ -72,8 +93,9 @@ export class RateLimiter {
     while (!signal?.aborted) {
       const now = this.clock.now();
       let waitUntil = 0;
+      let waitScope: Scope = 'user';
       let unknownReset = false;
-      for (const w of this.windows.values()) {
+      for (const [scope, w] of this.windows) {
         if (now >= w.resetAt && now >= w.heldUntil) {
           // The window has reset: the server starts counting afresh.
           w.budget = w.limit - this.inFlight.size;
@@ -81,10 +103,15 @@ export class RateLimiter {
           w.openedAt = now;
         }
         if (w.budget > 0) continue;
-        if (Number.isFinite(w.resetAt)) waitUntil = Math.max(waitUntil, w.resetAt, w.heldUntil);
-        else unknownReset = true;
+        if (Number.isFinite(w.resetAt)) {
+          const until = Math.max(w.resetAt, w.heldUntil);
+          if (until > waitUntil) [waitUntil, waitScope] = [until, scope];
+        } else {
+          unknownReset = true;
+        }
       }
       if (waitUntil > 0) {
+        this.noteWait(waitUntil, waitScope);
         await this.clock.sleep(waitUntil - now + this.clock.random() * JITTER_MS, signal);
       } else if (unknownReset && this.inFlight.size > 0) {
         // A reopened window spent before any answer told its reset: the next answer will.

@@ -9,13 +9,14 @@ import { parseEnvFile } from './env-file.ts';
 import { keepYoungGenerationSmall } from '../heap.ts';
 import { retryOverridesFromEnv } from '../pipeline/env-overrides.ts';
 import { scan } from '../pipeline/scan.ts';
-import { describeProgress, listLogFailures, logsNotFetched } from '../report/messages.ts';
+import { listLogFailures, logsNotFetched } from '../report/messages.ts';
+import { TtyProgress } from './tty-progress.ts';
 import { renderFullReport } from '../report/render-json.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { renderText } from '../report/render-text.ts';
 import { ANSI, PLAIN, wantsColour } from '../report/style.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import type { ScanProgress, ScanReport } from '../core/types.ts';
+import type { ScanReport } from '../core/types.ts';
 import {
   DEFAULTS, LIMITS, parseSettings, PIPELINE_DEFAULT_BRANCH, SETTING_NAMES, settingsWarnings, UsageError,
   type RawSettings, type SettingKey, type Settings,
@@ -172,7 +173,7 @@ function toRawSettings(flags: Flags, env: NodeJS.ProcessEnv): RawSettings {
 
 /** Runs the scan and prints the report. Exit 0 when it completed, 1 when it could not (or --strict). */
 async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.ProcessEnv): Promise<number> {
-  const progress = process.stderr.isTTY ? new TtyProgress() : null;
+  const progress = process.stderr.isTTY ? new TtyProgress(process.stderr) : null;
   // Everything below may carry server text: the token is scrubbed from whatever is printed.
   const print = (stream: NodeJS.WriteStream, text: string) => stream.write(text.replaceAll(settings.token, '***'));
   let report: ScanReport;
@@ -222,20 +223,6 @@ function renderFor(flags: Flags, report: ScanReport, settings: Settings): string
 function envValue(key: SettingKey, env: NodeJS.ProcessEnv): string | undefined {
   const name = SETTING_NAMES[key].env;
   return name ? env[name] : undefined;
-}
-
-/** One self-overwriting status line on a terminal's stderr. */
-class TtyProgress {
-  private builds = '';
-  private logs = '';
-  update(event: ScanProgress): void {
-    if (event.kind === 'builds') this.builds = describeProgress(event, 'terminal');
-    else this.logs = describeProgress(event, 'terminal');
-    process.stderr.write(`\r\x1b[2K${[this.builds, this.logs].filter(Boolean).join(' · ')}`);
-  }
-  clear(): void {
-    process.stderr.write('\r\x1b[2K');
-  }
 }
 
 /** The package's version: package.json sits two folders up from src/cli/ and from dist/cli/. */

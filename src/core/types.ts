@@ -83,10 +83,21 @@ export interface ScanStats {
   readonly baseline_logs_failed: number;
 }
 
-/** What a scan tells while it runs: once per page of builds, once per batch of logs. */
+/**
+ * What a scan tells while it runs: each page of builds, each log read to the end (and every MB
+ * read), and each wait for a rate-limit window to reset. Consumers choose how often to show it.
+ */
 export type ScanProgress =
   | { readonly kind: 'builds'; readonly listed: number; readonly matchedBranch: number; readonly selectedJobs: number }
-  | { readonly kind: 'logs'; readonly done: number; readonly total: number };
+  | { readonly kind: 'logs'; readonly done: number; readonly total: number; readonly bytes: number; readonly matches: number }
+  | {
+      readonly kind: 'waiting';
+      /** When the wait ends (ms since the epoch). */
+      readonly untilMs: number;
+      readonly scope: 'org' | 'user';
+      /** Requests per window, when Buildkite told. */
+      readonly limit: number | null;
+    };
 
 export interface ScanReport {
   readonly matches: readonly MatchRecord[];

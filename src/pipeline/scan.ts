@@ -41,6 +41,7 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
     token: settings.token,
     userAgent: options.userAgent ?? 'flake-checker',
     connections: settings.concurrency + 2,
+    onRateLimitWait: (wait) => options.progress?.({ kind: 'waiting', ...wait }),
     ...options.http,
   });
   const cache = settings.cacheDir ? new LogCache(settings.cacheDir, settings.cacheMaxMb * 1024 * 1024) : null;
@@ -106,6 +107,8 @@ async function readSelectedJobs(
   let windowEnd = '';
   let pipeline: PipelineFacts = { baselineBranch: null, repository: null, warnings: [] };
   let done = 0;
+  let bytesRead = 0;
+  let matchesFound = 0;
   // The error that stops the run. Queued jobs see it and return at once; jobs reading a log
   // stop at their next chunk, so the run ends promptly.
   let fatal: unknown = null;
@@ -113,20 +116,28 @@ async function readSelectedJobs(
     fatal ??= error;
     client.stop();
   };
-  const every = Math.max(10, settings.concurrency * 4);
+  const tell = () => progress?.({ kind: 'logs', done, total: work.length, bytes: bytesRead, matches: matchesFound });
+  // Bytes are told every MiB, so a counter moves while a big log streams.
+  const onBytes = (n: number) => {
+    const before = bytesRead;
+    bytesRead += n;
+    if (Math.floor(bytesRead / MIB) > Math.floor(before / MIB)) tell();
+  };
 
-  const readJob = (build: BuildkiteBuild, job: BuildkiteJob) =>
+  const readJob = (build: BuildkiteBuild, job: BuildkiteJob, evidenceOnly: boolean) =>
     limit(async (): Promise<JobOutcome> => {
       if (fatal) return { kind: 'failed', reason: 'scan stopped' };
       try {
-        return await scanLog(logs, build, job, settings, budgetMs);
+        const outcome = await scanLog(logs, build, job, settings, budgetMs, onBytes);
+        if (outcome.kind === 'scanned' && !evidenceOnly) matchesFound += outcome.hits.filter((hit) => hit !== null).length;
+        return outcome;
       } catch (error: unknown) {
         // Auth and configuration errors stop the run; anything else is this log's failure.
         if (isFatal(error)) stop(error);
         return { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
       } finally {
         done++;
-        if (progress && (done % every === 0 || done === work.length)) progress({ kind: 'logs', done, total: work.length });
+        tell();
       }
     });
 
@@ -142,13 +153,13 @@ async function readSelectedJobs(
         if (matchesBranch(build, settings.branchPattern)) {
           matchedBranch++;
           if (labelsSeen.size < MAX_LABELS_KEPT) for (const job of build.jobs ?? []) if (job.type === 'script') labelsSeen.add(jobLabel(job));
-          for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: readJob(build, job), evidenceOnly: false });
+          for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: readJob(build, job, false), evidenceOnly: false });
         } else if (pipeline.baselineBranch !== null && build.branch === pipeline.baselineBranch) {
           // Evidence, not results: only attempts that did not pass, since a green job on the
           // baseline branch is no failure evidence and each log costs a request.
           baselineBuilds++;
           for (const job of selectJobs(build, settings)) {
-            if (job.state !== 'passed') work.push({ build, job, outcome: readJob(build, job), evidenceOnly: true });
+            if (job.state !== 'passed') work.push({ build, job, outcome: readJob(build, job, true), evidenceOnly: true });
           }
         }
       }
@@ -203,11 +214,23 @@ async function readPipeline(client: BuildkiteClient, settings: Settings): Promis
   }
 }
 
-/** Reads one job's log to the end through the scanner. */
-async function scanLog(logs: LogSource, build: BuildkiteBuild, job: BuildkiteJob, settings: Settings, budgetMs: number): Promise<JobOutcome> {
+const MIB = 1024 * 1024;
+
+/** Reads one job's log to the end through the scanner; `onBytes` hears of every chunk. */
+async function scanLog(
+  logs: LogSource,
+  build: BuildkiteBuild,
+  job: BuildkiteJob,
+  settings: Settings,
+  budgetMs: number,
+  onBytes: (n: number) => void,
+): Promise<JobOutcome> {
   const read = await logs.read(build, job, async (chunks) => {
     const scanner = new TimedScanner(settings.compiled, budgetMs, () => performance.now());
-    for await (const chunk of chunks) scanner.push(chunk);
+    for await (const chunk of chunks) {
+      scanner.push(chunk);
+      onBytes(chunk.length);
+    }
     return { hits: scanner.end(), bytes: scanner.bytes };
   });
   if (read === null) return { kind: 'missing' };

@@ -4,7 +4,7 @@
 
 import { countFailureReasons } from '../core/aggregate.ts';
 import { toPrintable } from '../core/clean-line.ts';
-import type { LogFailure, MissingLog, ScanProgress, ScanReport } from '../core/types.ts';
+import type { LogFailure, MissingLog, ScanReport } from '../core/types.ts';
 import { truncateBytes } from './escape.ts';
 
 export function plural(n: number, one: string, many = `${one}s`): string {
@@ -81,18 +81,6 @@ export function failingChecks(report: ScanReport, when: FailWhen): string | null
   if (when.matches && report.matches.length > 0) reasons.push(`${report.matches.length} matches found and ${when.names.matches}`);
   if (when.unreadLogs && report.failures.length > 0) reasons.push(`${logsNotFetched(report.failures.length)} and ${when.names.unreadLogs}`);
   return reasons.length > 0 ? reasons.join('; ') : null;
-}
-
-/** The scan's progress as one line: per page of builds, and per batch of logs. */
-export function describeProgress(event: ScanProgress, style: 'terminal' | 'log'): string {
-  if (style === 'terminal') {
-    return event.kind === 'builds'
-      ? `${event.listed} builds listed, ${event.matchedBranch} on matching branches, ${event.selectedJobs} jobs`
-      : `${event.done}/${event.total} logs`;
-  }
-  return event.kind === 'builds'
-    ? `Builds: ${event.listed} listed, ${event.matchedBranch} on matching branches, ${event.selectedJobs} jobs selected`
-    : `Logs: ${event.done} of ${event.total} read`;
 }
 
 /** The action log's closing line of the scan. */
