@@ -7,8 +7,8 @@
 //   npm run bench -- --only tight,memory            # some of them
 //   npm run bench -- --cli path/to/index.js         # another build of the CLI
 //
-// Scenarios: default, concurrency8, sequential, cache, tight, cache-tight (one real minute),
-// memory, scan.
+// Scenarios: default, concurrency8, sequential, cache, tight, baseline and cache-tight (real
+// minutes under 50 requests a minute), memory, scan.
 // BENCH_EXTRA_NODE_OPTIONS is appended to the child's NODE_OPTIONS (e.g. --cpu-prof).
 //
 // Not part of `npm test`: it measures time, and no test may depend on the clock.
@@ -96,23 +96,35 @@ function preRender(sim: Simulator, jobIds: readonly string[]): void {
   };
 }
 
-/** The jobs the CLI will select with these flags, by the CLI's own selection code. */
-function selection(sim: Simulator, raw: { step?: string; jobStates?: string } = {}): { ids: string[]; unfinished: number; missing: number } {
+/**
+ * The jobs the CLI will select with these flags, by the CLI's own selection code, and the
+ * baseline evidence it reads besides: attempts that did not pass in main builds outside the
+ * branch filter.
+ */
+function selection(
+  sim: Simulator,
+  raw: { step?: string; jobStates?: string } = {},
+): { ids: string[]; unfinished: number; missing: number; baseline: string[] } {
   const settings = parseSettings({ ...NO_RAW_SETTINGS, token: 'x', step: raw.step, jobStates: raw.jobStates }, () => Buffer.alloc(0));
   const ids: string[] = [];
+  const baseline: string[] = [];
   let unfinished = 0;
   let missing = 0;
   for (const simBuild of sim.dataset.builds.slice(0, settings.maxBuilds)) {
     // Through the client's own reading of the API's JSON, as the CLI sees a build.
     const build = toBuild(simBuild);
-    if (!build || !matchesBranch(build, settings.branchPattern)) continue;
+    if (!build) continue;
+    if (!matchesBranch(build, settings.branchPattern)) {
+      if (build.branch === 'main') for (const job of selectJobs(build, settings)) if (job.state !== 'passed') baseline.push(job.id);
+      continue;
+    }
     for (const job of selectJobs(build, settings)) {
       ids.push(job.id);
       if (!sim.dataset.logExists(job.id)) missing++;
       else if (!isFinished(job)) unfinished++;
     }
   }
-  return { ids, unfinished, missing };
+  return { ids, unfinished, missing, baseline };
 }
 
 /** Attempts that have ended: a back-test over history, every log cacheable. */
@@ -171,12 +183,13 @@ const record = (run: Run) => {
 // 1-2. Default settings against --concurrency 1, generous limits (vLLM's org limit, user unbounded).
 if (wanted('default') || wanted('concurrency8') || wanted('sequential') || wanted('cache')) {
   const sim = await startSimulator(VLLM);
-  const { ids, unfinished, missing } = selection(sim);
-  preRender(sim, ids);
+  const { ids, unfinished, missing, baseline } = selection(sim);
+  preRender(sim, [...ids, ...baseline]);
   const bytes = logBytes(sim, ids);
   console.log(
     `vllm/ci shape: ${ids.length} jobs selected from 200 builds, ${(bytes / MB).toFixed(1)} MB of logs; ` +
-      `${unfinished} still running (never cached), ${missing} without a log (404)`,
+      `${unfinished} still running (never cached), ${missing} without a log (404); ` +
+      `${baseline.length} attempts on main that did not pass read as baseline evidence`,
   );
   if (wanted('default')) record(await runCli('default (concurrency 16)', sim, ['--no-cache'], bytes));
   if (wanted('concurrency8')) record(await runCli('--concurrency 8', sim, ['--no-cache', '--concurrency', '8'], bytes));
@@ -190,13 +203,25 @@ if (wanted('default') || wanted('concurrency8') || wanted('sequential') || wante
   await sim.close();
 }
 
+// 4a. What baseline evidence costs, cold, under Buildkite's default per-user limit of 50 a minute
+// in real time (two to three windows: a few minutes): the default scan against one without it.
+if (wanted('baseline')) {
+  const sim = await startSimulator({ ...VLLM, rateLimit: BUILDKITE_DEFAULT });
+  const { ids, baseline } = selection(sim);
+  preRender(sim, [...ids, ...baseline]);
+  const bytes = logBytes(sim, ids);
+  record(await runCli('baseline off, 50 / min, cold', sim, ['--no-cache', '--baseline-branch', ''], bytes));
+  record(await runCli('baseline on (default), 50 / min, cold', sim, ['--no-cache'], bytes));
+  await sim.close();
+}
+
 // 4b. The cache where it pays: under Buildkite's default per-user limit of 50 a minute, in real
 // time (a cold run needs two windows, so this takes a minute), finished attempts only.
 if (wanted('cache-tight')) {
   const sim = await startSimulator({ ...VLLM, rateLimit: BUILDKITE_DEFAULT });
-  const { ids, missing } = selection(sim, { jobStates: FINISHED_STATES });
+  const { ids, missing, baseline } = selection(sim, { jobStates: FINISHED_STATES });
   console.log(`finished attempts: ${ids.length} jobs, ${missing} without a log (404 each run: absence is not cached)`);
-  preRender(sim, ids);
+  preRender(sim, [...ids, ...baseline]);
   const bytes = logBytes(sim, ids);
   const dir = mkdtempSync(join(tmpdir(), 'flake-checker-bench-cache-'));
   const flags = ['--cache-dir', dir, '--job-states', FINISHED_STATES];
