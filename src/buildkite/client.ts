@@ -4,6 +4,7 @@
 
 import { ApiError } from './errors.ts';
 import { BuildkiteHttp, type HttpOptions, type OpenBody } from './http.ts';
+import { JsonArrayError } from './json-array.ts';
 import { logBytes } from './log-body.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import type { BuildkiteAccessToken, BuildkitePipeline } from './types.ts';
@@ -13,6 +14,19 @@ const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
 
 /** The most the builds list returns per page. */
 const PAGE_SIZE_MAX = 100;
+/** The smallest page a slow list is cut down to. */
+const PAGE_SIZE_FLOOR = 10;
+
+const halve = (n: number): number => Math.max(Math.min(n, PAGE_SIZE_FLOOR), Math.floor(n / 2));
+
+/** A list page that timed out, broke off, or that a gateway gave up on: a smaller one may pass. */
+function isSlowPage(error: unknown): boolean {
+  return error instanceof ApiError && error.retryable && (error.status === null || error.status === 504);
+}
+
+function isTooDeep(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 400 && (error.apiMessage ?? '').toLowerCase().includes('this deep');
+}
 
 export interface PipelineRef {
   readonly apiUrl: string;
@@ -107,39 +121,83 @@ export class BuildkiteClient {
 
   /**
    * Yields pages of the `max` most recent builds, newest first, with every job embedded and
-   * retried attempts included: ceil(max / 100) requests, never one per build.
+   * retried attempts included: about ceil(max / 100) requests, never one per build. Each page is
+   * read as it streams and only the fields the scan needs are kept (toBuild), so memory does not
+   * grow with the size of the API's job objects (docs/buildkite-api.md, "Size of a real list
+   * page"); `exclude_pipeline=true` drops the pipeline object repeated in every build.
+   * - A page that times out or breaks is asked again with half the `per_page` (down to
+   *   PAGE_SIZE_FLOOR), within the usual retries: a pipeline with huge builds still lists.
+   * - Buildkite refuses deep page numbers (400 "Listing builds this deep is not supported"); the
+   *   listing then goes on from page 1 with `created_to` set to the oldest `created_at` seen,
+   *   and builds seen already (at the boundary) are skipped.
    */
   async *listBuilds(max: number): AsyncGenerator<BuildkiteBuild[]> {
-    const perPage = Math.min(PAGE_SIZE_MAX, max);
-    let url: string | null =
-      `${this.pipelineUrl()}/builds?per_page=${perPage}&include_retried_jobs=true`;
-    let seen = 0;
-    while (url !== null && seen < max) {
-      let page: unknown;
-      let link: string | null;
+    let perPage = Math.min(PAGE_SIZE_MAX, max);
+    /** Entries listed since the last restart with `created_to`: where the next page starts. */
+    let offset = 0;
+    let start = 0;
+    let createdTo: string | null = null;
+    let oldest: string | null = null;
+    const seen = new Set<number>();
+    for (;;) {
+      let builds: BuildkiteBuild[] = [];
+      let entries = 0;
+      let link: string | null = null;
+      let url = '';
       try {
-        const res: { body: unknown; header: (name: string) => string | null } = await this.http.getJson<unknown>(url);
-        page = res.body;
-        link = res.header('link');
+        await this.http.withRetries(async () => {
+          // After a page was cut smaller, the new page may start before `offset`: the builds
+          // read twice are skipped below.
+          const page = Math.floor(offset / perPage) + 1;
+          start = (page - 1) * perPage;
+          url = this.buildsUrl(perPage, page, createdTo);
+          builds = [];
+          entries = 0;
+          try {
+            const res = await this.http.getJsonArray(url, (value) => {
+              entries++;
+              const build = toBuild(value);
+              if (build) builds.push(build);
+            });
+            link = res.header('link');
+          } catch (error: unknown) {
+            // The next try asks for a smaller page.
+            if (isSlowPage(error)) perPage = halve(perPage);
+            throw error;
+          }
+        });
       } catch (error: unknown) {
+        if (isTooDeep(error) && oldest !== null && oldest !== createdTo) {
+          createdTo = oldest;
+          offset = 0;
+          continue;
+        }
         throw this.explain(error);
       }
-      if (!Array.isArray(page)) {
-        throw new ApiError(`GET ${url} did not answer a list of builds`, { status: 200, method: 'GET', url, retryable: false });
+      offset = start + entries;
+      const fresh = builds.filter((b) => !seen.has(b.number)).slice(0, max - seen.size);
+      for (const build of fresh) {
+        seen.add(build.number);
+        if (build.created_at && (oldest === null || build.created_at < oldest)) oldest = build.created_at;
       }
-      const builds = (page as unknown[]).flatMap((value) => toBuild(value) ?? []).slice(0, max - seen);
-      seen += builds.length;
-      if (builds.length > 0) yield builds;
-      if (page.length === 0) break;
+      if (fresh.length > 0) yield fresh;
+      if (seen.size >= max || entries === 0) return;
       const next = resolveLink(nextLink(link), url);
-      // The next page is fetched with the token; a link off the API host is not followed.
-      if (next !== null && !this.http.isApiUrl(next)) {
+      if (next === null) return;
+      // The next page is fetched with the token: a link off the API host ends the listing.
+      if (!this.http.isApiUrl(next)) {
         throw new ApiError(`GET ${url} gave a next-page link to another host (${originOf(next)}); not followed`, {
-          status: 200, method: 'GET', url, retryable: false,
+          status: 200, method: 'GET', url, retryable: false, fromApi: true,
         });
       }
-      url = next;
     }
+  }
+
+  private buildsUrl(perPage: number, page: number, createdTo: string | null): string {
+    const query = new URLSearchParams({ per_page: String(perPage), include_retried_jobs: 'true', exclude_pipeline: 'true' });
+    if (page > 1) query.set('page', String(page));
+    if (createdTo !== null) query.set('created_to', createdTo);
+    return `${this.pipelineUrl()}/builds?${query}`;
   }
 
   /**
@@ -213,6 +271,9 @@ export class BuildkiteClient {
     }
     if (error.status === 404) {
       return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
+    }
+    if (error.status === 200 && error.cause instanceof JsonArrayError) {
+      return new ApiError(`${error.method} ${error.url} did not answer a list of builds`, { ...details(error), cause: error });
     }
     if (error.status === 400 && text.includes('this deep')) {
       return new ApiError(`Buildkite refuses to list builds this deep (400): lower ${this.ref.names.maxBuilds}`, { ...details(error), cause: error });

@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ApiError, describeNetworkError, isRetryableStatus, oneLine, type ApiErrorDetails } from './errors.ts';
+import { JsonArrayError, JsonArrayReader } from './json-array.ts';
 import { RateLimiter, realClock, type Clock, type HeaderLookup, type RateLimitWait, type Scope } from './rate-limiter.ts';
 
 export interface RetryPolicy {
@@ -102,6 +103,31 @@ export class BuildkiteHttp {
         res.destroy();
       }
     });
+  }
+
+  /**
+   * GETs a JSON array and hands each element to `onElement` as the body streams (one try: the
+   * caller retries the whole page, since elements already handed on cannot be taken back). No
+   * limit on the whole body, only the idle timeout between bytes: a 60 MB page of big builds
+   * takes as long as it takes to arrive, and a page that stops arriving fails.
+   */
+  async getJsonArray(url: string, onElement: (value: unknown) => void): Promise<{ header: HeaderLookup }> {
+    const res = await this.send(url, 'application/json', null);
+    try {
+      const reader = new JsonArrayReader(onElement);
+      for await (const chunk of res.body) reader.push(chunk);
+      reader.end();
+      return { header: res.header };
+    } catch (error: unknown) {
+      if (error instanceof JsonArrayError) {
+        throw this.error(`GET ${res.url} answered ${res.status} with a body that is not a JSON array (${error.message})`, {
+          status: res.status, method: 'GET', url: res.url, retryable: false, cause: error,
+        });
+      }
+      throw error;
+    } finally {
+      res.destroy();
+    }
   }
 
   /**
