@@ -6,6 +6,7 @@
 import type { SimBuild, SimJob, SimPipeline, SimPullRequest } from './api-objects.ts';
 import type { LogSpec } from './log-text.ts';
 import { mixSeed, Rng } from './prng.ts';
+import { planScenarios, type PlannedAttempt, type PlannedBuild } from './scenarios.ts';
 import { FLAKE_KINDS, type FlakeKind } from './signatures.ts';
 import { blockLabel, IMAGE_STEP, STEPS, V1_OTHERS_LABELS, type StepDef } from './steps.ts';
 
@@ -82,6 +83,8 @@ interface Draft {
   isPr: boolean;
 }
 
+type Outcome = 'passed' | 'failed' | 'soft' | 'lost' | 'timed_out' | 'canceled' | 'running' | 'waiting' | 'never';
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function isV1Others(label: string): boolean {
@@ -133,40 +136,56 @@ class BuildGenerator {
     const { options } = this;
     const drafts: Draft[] = [];
     const newestNumber = Math.max(24_000, options.builds + 100);
+    const created: number[] = [];
     let createdMs = NEWEST_MS;
     for (let i = 0; i < options.builds; i++) {
-      const draft = this.generateBuild(i, newestNumber - i, createdMs);
-      drafts.push(draft);
+      created.push(createdMs);
+      drafts.push(this.generateBuild(i, newestNumber - i, createdMs, null));
       createdMs -= new Rng(mixSeed(options.seed, 3, i)).int(90, 900) * 1000;
     }
-    const builds = drafts.map((d) => d.build);
     this.plantAnchors(drafts);
+    // The scenarios take the place of builds without any flake, so that every flake planted
+    // above stays where it is; those builds are made again, to order.
+    const plan = planScenarios(options.seed, options.builds, (i) => !this.hasFlakes(drafts[i] as Draft));
+    for (const [i, planned] of plan) {
+      for (const job of (drafts[i] as Draft).build.jobs) this.specs.delete(job.id);
+      drafts[i] = this.generateBuild(i, newestNumber - i, created[i] as number, planned);
+    }
+    const builds = drafts.map((d) => d.build);
     this.chooseBigLogs(builds);
     return { pipeline: describePipeline(options), builds, logSpecs: this.specs };
+  }
+
+  private hasFlakes(draft: Draft): boolean {
+    return draft.build.jobs.some((j) => (this.specs.get(j.id)?.flakes.length ?? 0) > 0);
   }
 
   private apiBuildUrl(n: number): string {
     return `${pipelineUrl(this.options)}/builds/${n}`;
   }
 
-  private generateBuild(index: number, number: number, createdMs: number): Draft {
+  private generateBuild(index: number, number: number, createdMs: number, planned: PlannedBuild | null): Draft {
     const { seed, builds, org, pipeline, defaultBranch } = this.options;
     const rng = new Rng(mixSeed(seed, 5, index));
     const kindRoll = rng.next();
-    const isPr = kindRoll < 0.68;
-    const onDefaultBranch = !isPr && kindRoll < 0.9;
+    const isPr = planned ? planned.kind === 'pr' : kindRoll < 0.68;
+    const onDefaultBranch = planned ? planned.kind === 'default' : !isPr && kindRoll < 0.9;
     let branch: string;
     let pullRequest: SimPullRequest;
     if (isPr) {
-      const prId = String(rng.int(21_000, 26_999));
+      const prId = planned?.pr ?? String(rng.int(21_000, 26_999));
       const style = rng.next();
-      branch =
-        style < 0.8
+      branch = planned
+        ? this.prBranch(prId)
+        : style < 0.8
           ? `${rng.pick(OWNERS)}:${rng.pick(TOPICS)}`
           : style < 0.95
             ? `feature/${rng.pick(TOPICS)}`
             : `pull/${prId}/head`;
       pullRequest = { id: prId, base: defaultBranch, repository: REPOSITORY };
+    } else if (planned?.kind === 'pr-branch') {
+      branch = `pr/${planned.pr}`;
+      pullRequest = null;
     } else {
       branch = onDefaultBranch
         ? defaultBranch
@@ -179,18 +198,27 @@ class BuildGenerator {
         ? rng.pick(['webhook', 'webhook', 'webhook', 'schedule', 'api'])
         : rng.pick(['ui', 'api', 'trigger_job']);
     const running = index < 2;
-    const canceled = !running && rng.chance(0.05);
+    const canceled = !running && rng.chance(0.05) && !planned;
     const webUrl = `https://buildkite.com/${org}/${pipeline}/builds/${number}`;
     const author = rng.pick(OWNERS);
     const startedMs = createdMs + rng.int(5, 90) * 1000;
 
     const steps: StepDef[] = [IMAGE_STEP];
-    if (rng.chance(0.75)) {
+    const pool = [...STEPS];
+    // The planned step (a spelling of V1 Test others, or the decoy step) is always there.
+    let plannedStep: StepDef | null = null;
+    if (rng.chance(0.75) && !planned) {
       const label = index > builds / 2 ? (V1_OTHERS_LABELS[0] as string) : rng.pick(V1_OTHERS_LABELS);
       steps.push({ label, optional: true, gpu: !label.includes('CPU') });
+    } else if (planned && isV1Others(planned.label)) {
+      plannedStep = { label: planned.label, optional: true, gpu: !planned.label.includes('CPU') };
+    } else if (planned) {
+      const at = pool.findIndex((s) => s.label === planned.label);
+      if (at < 0) throw new Error(`planned step ${planned.label} is not one of STEPS`);
+      plannedStep = pool.splice(at, 1)[0] as StepDef;
     }
+    if (plannedStep) steps.push(plannedStep);
     const target = rng.int(this.options.jobsPerBuild[0], this.options.jobsPerBuild[1]);
-    const pool = [...STEPS];
     let scriptCount = steps.length;
     while (scriptCount < target && pool.length > 0) {
       const step = pool.splice(rng.int(0, pool.length - 1), 1)[0] as StepDef;
@@ -208,13 +236,14 @@ class BuildGenerator {
       if (stepIndex === 1) jobs.push({ id: rng.uuid(), graphql_id: '', type: 'waiter' });
       let runnable = true;
       if (isPr && step.optional && rng.chance(0.45)) {
-        runnable = rng.chance(0.5);
+        runnable = rng.chance(0.5) || step === plannedStep;
         blocked ||= !runnable;
         jobs.push(this.blockJob(ctx, step.label, runnable, clock));
       }
       const total = step.parallel ? rng.int(step.parallel[0], step.parallel[1]) : 1;
       for (let p = 0; p < total; p++) {
-        const stepJobs = this.scriptAttempts(ctx, step, runnable, clock, step.parallel ? { p, total } : null);
+        const attempts = step === plannedStep ? (planned as PlannedBuild).attempts : null;
+        const stepJobs = this.scriptAttempts(ctx, step, runnable, clock, step.parallel ? { p, total } : null, attempts);
         for (const job of stepJobs) {
           if (job.finished_at) lastFinish = Math.max(lastFinish, Date.parse(job.finished_at));
           if (!job.retried && job.state === 'failed' && !job.soft_failed) anyFailed = true;
@@ -299,18 +328,22 @@ class BuildGenerator {
     };
   }
 
-  /** One script step: its attempts in order, the superseded ones first (`retried: true`). */
+  /**
+   * One script step: its attempts in order, the superseded ones first (`retried: true`); drawn
+   * at random, or as `planned` says.
+   */
   private scriptAttempts(
     ctx: { rng: Rng; index: number; number: number; webUrl: string; running: boolean; canceled: boolean },
     step: StepDef,
     runnable: boolean,
     clock: number,
     parallel: { p: number; total: number } | null,
+    planned: readonly PlannedAttempt[] | null,
   ): SimJob[] {
     const { rng, index, running, canceled } = ctx;
-    type Outcome = 'passed' | 'failed' | 'soft' | 'lost' | 'timed_out' | 'canceled' | 'running' | 'waiting' | 'never';
     let outcomes: Outcome[];
-    if (!runnable) outcomes = ['waiting'];
+    if (planned) outcomes = planned.map((a) => a.outcome);
+    else if (!runnable) outcomes = ['waiting'];
     else if (running) outcomes = [rng.pick<Outcome>(['running', 'running', 'passed', 'waiting'])];
     else if (canceled && rng.chance(0.5)) outcomes = [rng.pick<Outcome>(['never', 'canceled'])];
     else {
@@ -385,7 +418,9 @@ class BuildGenerator {
         parallel_group_index: parallel ? parallel.p : null,
         parallel_group_total: parallel ? parallel.total : null,
       };
-      if (started) this.specs.set(id, this.logSpec(rng, index, step, outcome, superseded, startMs));
+      if (started) {
+        this.specs.set(id, this.logSpec(rng, index, step, outcome, superseded, startMs, planned?.[attempt] ?? null));
+      }
       return job;
     });
   }
@@ -397,10 +432,18 @@ class BuildGenerator {
     outcome: string,
     superseded: boolean,
     startMs: number,
+    planned: PlannedAttempt | null,
   ): LogSpec {
     const old = index > this.options.builds * 0.8;
     const roll = rng.next();
-    const kind = roll < (old ? 0.25 : 0.02) ? 'missing' : roll < (old ? 0.265 : 0.035) ? 'empty' : 'text';
+    // A planned attempt's log is there to be read: never expired, never empty.
+    const kind = planned
+      ? 'text'
+      : roll < (old ? 0.25 : 0.02)
+        ? 'missing'
+        : roll < (old ? 0.265 : 0.035)
+          ? 'empty'
+          : 'text';
     const flakeChance = superseded
       ? 0.6
       : outcome === 'failed' || outcome === 'timed_out' || outcome === 'lost'
@@ -416,14 +459,20 @@ class BuildGenerator {
     }
     const logOutcome =
       outcome === 'soft' ? 'failed' : outcome === 'never' || outcome === 'waiting' ? 'canceled' : outcome;
+    const seed = mixSeed(this.options.seed, 11, index, rng.int(0, 0x7fffffff));
+    // The noise scenario: torch's import-time warning in every green GPU attempt of the step and
+    // in a quarter of the others (picked by the log's seed, so no draw here moves the ones after).
+    const pynvmlWarning = isV1Others(step.label) && step.gpu && (outcome === 'passed' || seed % 4 === 0);
     return {
-      seed: mixSeed(this.options.seed, 11, index, rng.int(0, 0x7fffffff)),
+      seed,
       kind,
       lines: rng.int(this.options.logLines[0], this.options.logLines[1]),
       startMs,
       label: step.label,
       outcome: logOutcome as LogSpec['outcome'],
       flakes,
+      scenarios: planned?.scenario ? [planned.scenario] : [],
+      pynvmlWarning,
       oddBytes: rng.chance(0.04),
       bigBytes: 0,
     };
@@ -458,6 +507,12 @@ class BuildGenerator {
       (d) => done(d) && d.isPr,
       (j) => !v1(j) && j.name !== IMAGE_STEP.label,
     );
+  }
+
+  /** A planned PR's branch: the same for all its builds. */
+  private prBranch(prId: string): string {
+    const rng = new Rng(mixSeed(this.options.seed, 29, Number(prId)));
+    return `${rng.pick(OWNERS)}:${rng.pick(TOPICS)}`;
   }
 
   private chooseBigLogs(builds: readonly SimBuild[]): void {

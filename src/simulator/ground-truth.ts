@@ -33,12 +33,16 @@ export interface ExpectedCounts {
   readonly logs_missing: number;
 }
 
-function pullRequestId(build: SimBuild): string | null {
+export function pullRequestId(build: SimBuild): string | null {
   const pr = build.pull_request as { id?: string } | null;
   return pr && pr.id ? String(pr.id) : null;
 }
 
-function selectBuilds(dataset: Dataset, query: GroundTruthQuery): { scanned: readonly SimBuild[]; kept: SimBuild[] } {
+/** The window (`scanned`) and its builds that pass the branch filter (`kept`). */
+export function selectBuilds(
+  dataset: Dataset,
+  query: GroundTruthQuery,
+): { scanned: readonly SimBuild[]; kept: SimBuild[] } {
   const scanned = dataset.builds.slice(0, query.maxBuilds);
   const branch = new RegExp(query.branchRegex);
   const kept = scanned.filter((b) => {
@@ -57,7 +61,7 @@ function label(job: SimJob): string {
   return text(job.name) ?? text(job.label) ?? '';
 }
 
-function selectJobs(build: SimBuild, query: GroundTruthQuery): SimJob[] {
+export function selectJobs(build: SimBuild, query: GroundTruthQuery): SimJob[] {
   const step = query.step.toLowerCase();
   return build.jobs.filter(
     (j) =>
@@ -68,12 +72,17 @@ function selectJobs(build: SimBuild, query: GroundTruthQuery): SimJob[] {
   );
 }
 
-export function expectedMatches(dataset: Dataset, query: GroundTruthQuery): ExpectedMatch[] {
-  const tests = query.patterns.map((p) => {
+/** Per pattern, whether a clean line matches it: a regex test, or a literal substring. */
+export function lineTests(query: GroundTruthQuery): ((line: string) => boolean)[] {
+  return query.patterns.map((p) => {
     if (!query.regex) return (line: string): boolean => line.includes(p);
     const re = new RegExp(p);
     return (line: string): boolean => re.test(line);
   });
+}
+
+export function expectedMatches(dataset: Dataset, query: GroundTruthQuery): ExpectedMatch[] {
+  const tests = lineTests(query);
   const out: ExpectedMatch[] = [];
   for (const build of selectBuilds(dataset, query).kept) {
     for (const job of selectJobs(build, query)) {

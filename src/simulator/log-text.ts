@@ -13,7 +13,7 @@
 //   (UTF-8, non-fatal) yields, i.e. U+FFFD per maximal invalid subsequence, NUL kept as U+0000.
 
 import { mixSeed, Rng } from './prng.ts';
-import { SIGNATURES, type FlakeKind } from './signatures.ts';
+import { SIGNATURES, VERDICT_SCENARIOS, type FlakeKind, type VerdictScenarioId } from './signatures.ts';
 
 export interface LogSpec {
   readonly seed: number;
@@ -24,6 +24,10 @@ export interface LogSpec {
   readonly label: string;
   readonly outcome: 'passed' | 'failed' | 'lost' | 'running' | 'canceled' | 'timed_out';
   readonly flakes: readonly FlakeKind[];
+  /** Verdict scenarios whose failure this attempt prints (scenarios.ts), after the flakes. */
+  readonly scenarios: readonly VerdictScenarioId[];
+  /** Print torch's pynvml FutureWarning at test collection (the noise scenario's text). */
+  readonly pynvmlWarning: boolean;
   /** Plant a few lines with invalid UTF-8 and NUL bytes. */
   readonly oddBytes: boolean;
   readonly bigBytes: number;
@@ -258,6 +262,14 @@ function writeTests(w: LogWriter, spec: LogSpec, count: number): void {
   w.line(`$ pytest -v -s ${file.split('/')[0]}`);
   w.line(sgr('1', '============================= test session starts =============================='));
   w.line('platform linux -- Python 3.12.11, pytest-8.3.5, pluggy-1.5.0 -- /usr/bin/python3');
+  if (spec.pynvmlWarning) {
+    w.line(
+      `/usr/local/lib/python3.12/dist-packages/torch/cuda/__init__.py:63: ${VERDICT_SCENARIOS.noise.text} ` +
+        'If you did not install pynvml directly, please report this to the maintainers of the package ' +
+        'that installed pynvml for you.',
+    );
+    w.line('  import pynvml  # type: ignore[import]');
+  }
   w.line(`collected ${count * 2} items`);
   w.line('');
   for (let i = 0; i < count; i++) {
@@ -364,6 +376,23 @@ function writeFlake(w: LogWriter, kind: FlakeKind): void {
   }
 }
 
+/**
+ * A pytest failure ending in the scenario's `FAILED <test> - <error>` summary line, the only
+ * line holding the whole text; disguised like the flakes.
+ */
+function writeScenarioFailure(w: LogWriter, id: VerdictScenarioId): void {
+  const text = VERDICT_SCENARIOS[id].text;
+  const [where = '', error = ''] = text.replace(/^FAILED /, '').split(' - ');
+  const [file = '', test = ''] = where.split('::');
+  w.line(sgr('31', `___________________ ${test} ___________________`));
+  w.line('');
+  w.line(sgr('1;31', `E       ${error}`));
+  w.line('');
+  w.line(sgr('31', `${file}:${w.rng.int(40, 400)}: ${error.split(':')[0]}`));
+  w.line(sgr('1', '=========================== short test summary info ============================'));
+  w.line(...disguise(w, text, w.rng.pick(DISGUISES)));
+}
+
 function writeEnding(w: LogWriter, spec: LogSpec): void {
   const { rng } = w;
   const passed = rng.int(20, 400);
@@ -395,12 +424,13 @@ function writeEnding(w: LogWriter, spec: LogSpec): void {
 export function renderParts(spec: LogSpec): { head: RenderedLog; tail: RenderedLog } {
   const w = new LogWriter(new Rng(mixSeed(spec.seed, 1)), spec.startMs);
   writePreamble(w, spec);
-  const fixed = 30 + spec.flakes.length * 10;
+  const fixed = 30 + (spec.flakes.length + spec.scenarios.length) * 10;
   writeTests(w, spec, Math.max(3, spec.lines - fixed));
   if (spec.oddBytes) writeOddBytes(w);
   const head = w.take();
   if (spec.kind === 'big') w.t += 3_600_000;
   for (const kind of spec.flakes) writeFlake(w, kind);
+  for (const id of spec.scenarios) writeScenarioFailure(w, id);
   writeEnding(w, spec);
   return { head, tail: w.take() };
 }
