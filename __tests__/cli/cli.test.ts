@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { MatchRecord } from '../../src/core/types.ts';
 import { DEFAULT_PATTERNS } from '../../src/settings.ts';
-import { expectedCounts, expectedMatches, SIGNATURES, startSimulator, type GroundTruthQuery, type Simulator } from '../../src/simulator/index.ts';
+import { expectedBaselineCounts, expectedCounts, expectedMatches, SIGNATURES, startSimulator, type GroundTruthQuery, type Simulator } from '../../src/simulator/index.ts';
 import { runCli } from '../support/cli.ts';
 import { expectSameMatches } from '../support/matches.ts';
 
@@ -41,12 +41,16 @@ describe('flake-checker CLI against the simulator', () => {
     expect(expected.length).toBeGreaterThan(3);
     expect(expected.some((m) => m.retried)).toBe(true);
     expectSameMatches(matches, expected);
-    // One list request per 100 builds, one per log, one token check.
+    // One list request per 100 builds, one per log (the selected ones, and main's attempts that
+    // did not pass, read as baseline evidence), one token check, one for the pipeline.
     const counts = expectedCounts(sim.dataset, specQuery);
+    const baseline = expectedBaselineCounts(sim.dataset, { ...specQuery, baselineBranch: 'main' });
+    expect(baseline.baseline_jobs_selected).toBeGreaterThan(0);
     expect(sim.stats.listRequests).toBe(2);
     expect(sim.stats.tokenRequests).toBe(1);
-    expect(sim.stats.logRequests).toBe(counts.jobs_selected);
-    expect(sim.stats.requests).toBe(1 + 2 + counts.jobs_selected);
+    expect(sim.stats.pipelineRequests).toBe(1);
+    expect(sim.stats.logRequests).toBe(counts.jobs_selected + baseline.baseline_jobs_selected);
+    expect(sim.stats.requests).toBe(1 + 1 + 2 + counts.jobs_selected + baseline.baseline_jobs_selected);
   });
 
   it('finds literal patterns on every branch, in retried attempts and ANSI-coloured lines, and nothing outside the window', async () => {
