@@ -106,4 +106,31 @@ describe('flakes from the bundled action', () => {
     expect(result.stdout).toContain(`PR #${pr}: comment skipped`);
     expect(github.on(pr)).toHaveLength(0);
   });
+
+  it('tells a PR whose builds are all older than the window about them, found by its head branch', async () => {
+    // The sharedPrs scenario's PR that has builds only beyond the newest 200.
+    const window = new Set(sim.dataset.builds.slice(0, query.maxBuilds).map((b) => b.number));
+    const prOf = (b: (typeof sim.dataset.builds)[number]) => (b.pull_request as { id?: string } | null)?.id ?? null;
+    const old = sim.dataset.builds.find(
+      (b) =>
+        !window.has(b.number) &&
+        prOf(b) !== null &&
+        !sim.dataset.builds.some((o) => window.has(o.number) && prOf(o) === prOf(b)) &&
+        b.jobs.some((j) => sim.dataset.logExists(j.id) && [...sim.dataset.cleanLines(j.id)].some((l) => l.includes(VERDICT_SCENARIOS.sharedPrs.text))),
+    );
+    expect(old).toBeDefined();
+    const pr = Number(prOf(old!));
+    const event = pullRequestEvent(OWNER, REPO, pr);
+    const pull = (event.payload as { pull_request: { head: Record<string, unknown> } }).pull_request;
+    pull.head = { ...pull.head, label: old!.branch, ref: old!.branch.split(':').pop() };
+    const result = await scan(event);
+    expect(result.status).toBe(0);
+    // The window's flakes are unchanged by it: evidence stays the window's.
+    expect(JSON.parse(result.outputs.flakes!) as Flake[]).toEqual(expectedFlakes(sim.dataset, query));
+    expect(result.stdout).toContain(`PR #${pr}: comment created`);
+    const body = github.on(pr)[0]!.body;
+    const lead = body.slice(0, body.indexOf('<details>'));
+    expect(lead).toContain(`**known flake**: seen in `);
+    expect(lead).toContain(`Here: [build ${old!.number}]`);
+  });
 });

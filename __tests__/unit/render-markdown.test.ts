@@ -83,6 +83,7 @@ const hostile = match({
 const report: ScanReport = {
   flakes,
   missing: [],
+  pullRequestMatches: [],
   baselineBranch: 'main',
   repository: 'https://github.com/vllm-project/vllm.git',
   matches: [match({}), match({ build_number: 1195, pull_request: '20007', web_url: 'https://buildkite.com/vllm/ci/builds/1195' }), hostile],
@@ -238,6 +239,16 @@ describe('renderReport for a PR comment', () => {
     const md = forPr('5', { ...report, matches: [], flakes: [single, main] });
     expect(md).toContain('**only in this PR**.');
     expect(md).toContain('**fails on main too** (2 builds); seen in 1 other PR.');
+  });
+
+  it('tells the PR about its own builds older than the window, with the evidence of the window', () => {
+    const older = match({ build_number: 900, pull_request: '31', pattern: settings.patterns[2]!, snippet: 'never matches here' });
+    const seenElsewhere = match({ build_number: 901, pull_request: '31', pattern: settings.patterns[0]!, snippet: 'kv' });
+    const md = forPr('31', { ...report, pullRequestMatches: [older, seenElsewhere] });
+    const lead = md.slice(0, md.indexOf('<details>'));
+    expect(lead).toContain('- `never matches`: **only in this PR** (in builds older than the scanned window). Here: [build 900]');
+    // A pattern the window also judged keeps that judgement, relative to this PR.
+    expect(lead).toContain('**known flake**: seen in 2 other PRs since Jul 31, passed on retry 1 time. Here: [build 901]');
   });
 
   it('tells a PR without matches which patterns were searched', () => {

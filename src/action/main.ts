@@ -19,7 +19,7 @@ import { describeSettings, parseSettings, settingsWarnings, type Settings } from
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { setOutputs, writeReportFile } from './outputs.ts';
 import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
-import { resolvePullRequest } from './pull-request.ts';
+import { headBranches, resolvePullRequest } from './pull-request.ts';
 import { keepYoungGenerationSmall } from '../heap.ts';
 
 /** GitHub refuses a step summary over 1 MiB; the margin covers the byte-exact edge. */
@@ -45,11 +45,14 @@ async function scanAndReport(): Promise<string | null> {
   core.debug(`Settings: ${JSON.stringify(describeSettings(settings))}`);
   for (const warning of settingsWarnings(settings)) core.warning(toPrintable(warning));
 
+  // The PR a comment will be about: its own builds are looked up beyond the window too.
+  const pr = inputs.comment === 'off' ? null : resolvePullRequest(context.eventName, context.payload, inputs.prNumber);
   const report = await core.group(`Scan ${settings.org}/${settings.pipeline}`, async () => {
     const progress = new ProgressLog((line) => core.info(line));
     try {
       return await scan(settings, {
         progress: (event) => progress.update(event),
+        pullRequest: pr === null ? undefined : { number: String(pr), branches: headBranches(context.payload, pr) },
         userAgent: 'flake-checker-action',
         http: retryOverridesFromEnv(process.env),
       });
@@ -57,7 +60,7 @@ async function scanAndReport(): Promise<string | null> {
       progress.stop();
     }
   });
-  await core.group('Report', () => publish(report, settings, inputs));
+  await core.group('Report', () => publish(report, settings, inputs, pr));
   return failingChecks(report, {
     matches: inputs.failOnMatch,
     unreadLogs: settings.strict,
@@ -78,7 +81,7 @@ async function summarizeFailure(message: string): Promise<void> {
   }
 }
 
-async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
+async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs, pr: number | null): Promise<void> {
   const reportFile = writeReportFile(report, settings, process.env.RUNNER_TEMP || tmpdir());
   const cut = setOutputs(report, reportFile, core.setOutput);
   if (cut) core.warning(cut);
@@ -95,16 +98,15 @@ async function publish(report: ScanReport, settings: Settings, inputs: ActionInp
 
   if (report.failures.length > 0) core.warning(describeLogFailures(report.failures));
   for (const warning of report.warnings) core.warning(toPrintable(warning));
-  await commentOnPullRequest(report, settings, inputs);
+  await commentOnPullRequest(report, settings, inputs, pr);
 }
 
 /**
  * Keeps the sticky comment on the run's PR. Any refusal is a warning, never a failure: pull
  * requests from forks get a read-only token, and the summary and outputs are written already.
  */
-async function commentOnPullRequest(report: ScanReport, settings: Settings, inputs: ActionInputs): Promise<void> {
+async function commentOnPullRequest(report: ScanReport, settings: Settings, inputs: ActionInputs, pr: number | null): Promise<void> {
   if (inputs.comment === 'off') return;
-  const pr = resolvePullRequest(context.eventName, context.payload, inputs.prNumber);
   if (pr === null) {
     core.info(`No pull request to comment on (event ${context.eventName ?? 'unknown'}, no pr-number)`);
     return;
@@ -128,7 +130,9 @@ async function commentOnPullRequest(report: ScanReport, settings: Settings, inpu
     });
     const comments = createIssueComments(getOctokit(inputs.githubToken), { owner, repo, issueNumber: pr });
     // A comment is about its PR: other PRs' matches alone never create one.
-    const hasMatches = flakesOfPullRequest(report.flakes, report.matches, String(pr)).length > 0;
+    const hasMatches =
+      report.pullRequestMatches.length > 0 ||
+      flakesOfPullRequest(report.flakes, report.matches, String(pr)).length > 0;
     const outcome = await syncComment(comments, { mode: inputs.comment, hasMatches, marker, body });
     core.info(`PR #${pr}: comment ${outcome}`);
   } catch (error: unknown) {

@@ -18,3 +18,15 @@ export function resolvePullRequest(eventName: string | undefined, payload: unkno
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
+
+/**
+ * The branch names the PR's Buildkite builds may carry: the head's `owner:branch` label (vLLM's
+ * PR builds, since Sept 2026) and its ref. Only for the event's own PR: a `pr-number` given by
+ * hand comes without its head.
+ */
+export function headBranches(payload: unknown, pr: number): string[] {
+  const pull = isRecord(payload) && isRecord(payload.pull_request) ? payload.pull_request : null;
+  if (!pull || pull.number !== pr || !isRecord(pull.head)) return [];
+  return [pull.head.label, pull.head.ref].filter((b): b is string => typeof b === 'string' && b !== '');
+}
+

@@ -131,7 +131,7 @@ export class BuildkiteClient {
    *   listing then goes on from page 1 with `created_to` set to the oldest `created_at` seen,
    *   and builds seen already (at the boundary) are skipped.
    */
-  async *listBuilds(max: number): AsyncGenerator<BuildkiteBuild[]> {
+  async *listBuilds(max: number, branches: readonly string[] = []): AsyncGenerator<BuildkiteBuild[]> {
     let perPage = Math.min(PAGE_SIZE_MAX, max);
     /** Entries listed since the last restart with `created_to`: where the next page starts. */
     let offset = 0;
@@ -150,7 +150,7 @@ export class BuildkiteClient {
           // read twice are skipped below.
           const page = Math.floor(offset / perPage) + 1;
           start = (page - 1) * perPage;
-          url = this.buildsUrl(perPage, page, createdTo);
+          url = this.buildsUrl(perPage, page, createdTo, branches);
           builds = [];
           entries = 0;
           try {
@@ -193,10 +193,11 @@ export class BuildkiteClient {
     }
   }
 
-  private buildsUrl(perPage: number, page: number, createdTo: string | null): string {
+  private buildsUrl(perPage: number, page: number, createdTo: string | null, branches: readonly string[]): string {
     const query = new URLSearchParams({ per_page: String(perPage), include_retried_jobs: 'true', exclude_pipeline: 'true' });
     if (page > 1) query.set('page', String(page));
     if (createdTo !== null) query.set('created_to', createdTo);
+    for (const branch of branches) query.append('branch[]', branch);
     return `${this.pipelineUrl()}/builds?${query}`;
   }
 

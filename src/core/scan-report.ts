@@ -109,6 +109,7 @@ export function buildScanReport(
     flakes: collectFlakes(occurrences, patterns, rules),
     failures,
     missing: missingLogs,
+    pullRequestMatches: [],
     warnings,
     baselineBranch: rules.baselineBranch,
     repository: null,

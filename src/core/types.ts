@@ -111,6 +111,11 @@ export interface ScanReport {
   readonly failures: readonly LogFailure[];
   /** Selected logs that answered 404. */
   readonly missing: readonly MissingLog[];
+  /**
+   * Matches in the builds of the PR a comment is about that are older than the scanned window
+   * (found by its branch): they tell the PR its own failures, and count nowhere else.
+   */
+  readonly pullRequestMatches: readonly MatchRecord[];
   /** Problems that did not change the result, such as a log cache that could not be written. */
   readonly warnings: readonly string[];
 }

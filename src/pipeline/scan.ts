@@ -9,9 +9,10 @@ import { LogCache } from '../cache/log-cache.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import { buildScanReport, type JobOutcome, type JobResult } from '../core/scan-report.ts';
 import { closestLabels } from '../core/closest.ts';
-import { jobLabel, matchesBranch, selectJobs } from '../core/select.ts';
+import { prNumber } from '../core/flakes.ts';
+import { jobLabel, matchesBranch, selectJobs, toMatchRecord } from '../core/select.ts';
 import { SlowPatternError, TimedScanner } from '../core/timed-scanner.ts';
-import type { ScanProgress, ScanReport } from '../core/types.ts';
+import type { MatchRecord, ScanProgress, ScanReport } from '../core/types.ts';
 import { baselineLogsNotFetched, cacheNotWritten, noJobSelected, pipelineUnread } from '../report/messages.ts';
 import { settingLabel, type Settings } from '../settings.ts';
 import { buildkiteLogSource, cachedLogSource, type LogSource } from './log-source.ts';
@@ -27,7 +28,16 @@ export interface ScanOptions {
   readonly userAgent?: string;
   /** Longest time matching may take on one log before the run stops (tests shorten it). */
   readonly scanBudgetMs?: number;
+  /**
+   * The PR a comment will be about, with the branch names its builds may carry (the head's
+   * `owner:branch` label and its ref): its newest builds are looked up by branch, so a PR whose
+   * builds fell out of the window is still told about them.
+   */
+  readonly pullRequest?: { readonly number: string; readonly branches: readonly string[] };
 }
+
+/** How many of a PR's newest builds are looked up by branch, beyond the window. */
+const PULL_REQUEST_BUILDS = 5;
 
 /**
  * Matching one log may take this long at most. Legitimate scans run at tens of MB/s (a 1 GiB
@@ -46,7 +56,11 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
   });
   const cache = settings.cacheDir ? new LogCache(settings.cacheDir, settings.cacheMaxMb * 1024 * 1024) : null;
   try {
-    const results = await readSelectedJobs(settings, client, logSourceFor(settings, client, cache), options);
+    const logs = logSourceFor(settings, client, cache);
+    const results = await readSelectedJobs(settings, client, logs, options);
+    const pullRequestMatches = options.pullRequest
+      ? await readPullRequestBuilds(settings, client, logs, options.pullRequest, results.listedNumbers)
+      : [];
     if (cache) await cache.evict();
     const report = buildScanReport(results.jobs, settings.patterns, { ...results.counts, ...client.stats }, results.warnings, {
       minPrs: settings.minPrs,
@@ -58,7 +72,7 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
       ...(unread > 0 ? [baselineLogsNotFetched(unread)] : []),
       ...(cache?.problem ? [cacheNotWritten(cache.dir, cache.problem)] : []),
     ];
-    return { ...report, warnings, repository: results.repository };
+    return { ...report, warnings, repository: results.repository, pullRequestMatches };
   } finally {
     await client.close();
   }
@@ -86,6 +100,7 @@ async function readSelectedJobs(
   baselineBranch: string | null;
   repository: string | null;
   warnings: readonly string[];
+  listedNumbers: ReadonlySet<number>;
 }> {
   const { progress } = options;
   const budgetMs = options.scanBudgetMs ?? SCAN_BUDGET_MS;
@@ -103,6 +118,7 @@ async function readSelectedJobs(
   let baselineBuilds = 0;
   // Step labels of script jobs on matching branches, to suggest when the step selects none.
   const labelsSeen = new Set<string>();
+  const listedNumbers = new Set<number>();
   let windowStart = '';
   let windowEnd = '';
   let pipeline: PipelineFacts = { baselineBranch: null, repository: null, warnings: [] };
@@ -147,6 +163,7 @@ async function readSelectedJobs(
       pipeline = await pipelineRead;
       listed += page.length;
       for (const build of page) {
+        listedNumbers.add(build.number);
         const created = build.created_at ?? '';
         if (created !== '' && (windowStart === '' || created < windowStart)) windowStart = created;
         if (created > windowEnd) windowEnd = created;
@@ -181,7 +198,45 @@ async function readSelectedJobs(
     counts: { listed, matchedBranch, baselineBuilds, windowStart, windowEnd },
     ...pipeline,
     warnings: [...pipeline.warnings, ...warnings],
+    listedNumbers,
   };
+}
+
+/**
+ * The match records of a PR's newest builds that the window did not list: found by branch,
+ * kept only when the build's PR number is this PR's (a fork's `main` must not bring in main).
+ * A failure here is left out quietly: these builds are a courtesy to the PR, not the scan.
+ */
+async function readPullRequestBuilds(
+  settings: Settings,
+  client: BuildkiteClient,
+  logs: LogSource,
+  pr: NonNullable<ScanOptions['pullRequest']>,
+  listed: ReadonlySet<number>,
+): Promise<MatchRecord[]> {
+  const branches = [...new Set(pr.branches.filter((b) => b !== ''))];
+  if (branches.length === 0) return [];
+  const builds: BuildkiteBuild[] = [];
+  try {
+    for await (const page of client.listBuilds(PULL_REQUEST_BUILDS, branches)) {
+      builds.push(...page.filter((b) => !listed.has(b.number) && prNumber(b) === pr.number));
+    }
+  } catch {
+    return [];
+  }
+  const limit = pLimit(settings.concurrency);
+  const records = await Promise.all(
+    builds.flatMap((build) =>
+      selectJobs(build, settings).map((job) =>
+        limit(async () => {
+          const outcome = await scanLog(logs, build, job, settings, SCAN_BUDGET_MS, () => undefined).catch(() => null);
+          if (outcome?.kind !== 'scanned') return [];
+          return outcome.hits.flatMap((hit, p) => (hit && settings.patterns[p] !== undefined ? [toMatchRecord(build, job, settings.patterns[p]!, hit)] : []));
+        }),
+      ),
+    ),
+  );
+  return records.flat();
 }
 
 /** Labels kept for the "closest step labels" hint; a few builds' worth is plenty. */

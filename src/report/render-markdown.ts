@@ -58,7 +58,7 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
   const prLink = (pr: string): string =>
     /^\d+$/.test(pr) && repoUrl ? `[#${pr}](${repoUrl}/pull/${pr})` : escapeMarkdownText(`#${pr}`);
   const pr = options.pullRequest;
-  const ours = pr === undefined ? [] : flakesOfPullRequest(report.flakes, report.matches, pr);
+  const ours = pr === undefined ? [] : flakesOfPullRequest(report.flakes, [...report.matches, ...report.pullRequestMatches], pr);
   // A pattern that hit this PR sorts before every pattern that did not.
   const flakes = [...ours, ...report.flakes.filter((f) => !ours.includes(f))];
   const byPattern = groupByPattern(report.matches);
@@ -156,16 +156,25 @@ function renderThisPullRequest(
   prLink: (pr: string) => string,
 ): string {
   const title = `### This PR (${prLink(pr)})`;
-  if (ours.length === 0) {
+  // Patterns that hit only this PR's builds older than the window have no flake of their own.
+  const judged = new Set(ours.map((f) => f.pattern));
+  const older = [...groupByPattern(report.pullRequestMatches)].filter(([pattern]) => !judged.has(pattern) && !byPattern.has(pattern));
+  if (ours.length === 0 && older.length === 0) {
     const searched = settings.patterns.map((p) => codeSpan(shorten(p))).join(', ');
     return `${title}\n\nNo pattern hit this PR's builds in the scanned window. Searched for: ${searched}.`;
   }
-  const items = ours.map((flake) => {
-    const here = (byPattern.get(flake.pattern) ?? []).find((m) => m.pull_request === pr);
+  const hereOf = (pattern: string): MatchRecord | undefined =>
+    [...(byPattern.get(pattern) ?? []), ...report.pullRequestMatches.filter((m) => m.pattern === pattern)].find((m) => m.pull_request === pr);
+  const item = (pattern: string, description: string): string => {
+    const here = hereOf(pattern);
     const where = here ? ` Here: ${link(`build ${here.build_number}`, here.web_url)}, ${link(shorten(here.step_label || here.job_id), here.job_url)}.` : '';
-    const first = `- ${codeSpan(shorten(flake.pattern))}: ${describeForPullRequest(flake, pr, report.baselineBranch)}.${where}`;
+    const first = `- ${codeSpan(shorten(pattern))}: ${description}.${where}`;
     return here ? `${first}\\\n  ${codeSpan(here.snippet)}` : first;
-  });
+  };
+  const items = [
+    ...ours.map((flake) => item(flake.pattern, describeForPullRequest(flake, pr, report.baselineBranch))),
+    ...older.map(([pattern]) => item(pattern, '**only in this PR** (in builds older than the scanned window)')),
+  ];
   return `${title}\n\n${items.join('\n')}`;
 }
 
