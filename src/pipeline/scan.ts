@@ -59,7 +59,7 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
     const logs = logSourceFor(settings, client, cache);
     const results = await readSelectedJobs(settings, client, logs, options);
     const pullRequestMatches = options.pullRequest
-      ? await readPullRequestBuilds(settings, client, logs, options.pullRequest, results.listedNumbers)
+      ? await readPullRequestBuilds(settings, client, logs, options.pullRequest, results.listedNumbers, results.baselineBranch)
       : [];
     if (cache) await cache.evict();
     const report = buildScanReport(results.jobs, settings.patterns, { ...results.counts, ...client.stats }, results.warnings, {
@@ -213,20 +213,24 @@ async function readPullRequestBuilds(
   logs: LogSource,
   pr: NonNullable<ScanOptions['pullRequest']>,
   listed: ReadonlySet<number>,
+  baselineBranch: string | null,
 ): Promise<MatchRecord[]> {
-  const branches = [...new Set(pr.branches.filter((b) => b !== ''))];
+  // A fork's PR from its own `main` has the ref `main`: that name would bring in the baseline.
+  const branches = [...new Set(pr.branches.filter((b) => b !== '' && b !== baselineBranch))];
   if (branches.length === 0) return [];
   const builds: BuildkiteBuild[] = [];
   try {
-    for await (const page of client.listBuilds(PULL_REQUEST_BUILDS, branches)) {
-      builds.push(...page.filter((b) => !listed.has(b.number) && prNumber(b) === pr.number));
+    // Other PRs may share a branch name (`owner:main`): look a little further than we keep.
+    for await (const page of client.listBuilds(PULL_REQUEST_BUILDS * 4, branches)) {
+      builds.push(...page.filter((b) => prNumber(b) === pr.number));
     }
   } catch {
     return [];
   }
+  const older = builds.slice(0, PULL_REQUEST_BUILDS).filter((b) => !listed.has(b.number));
   const limit = pLimit(settings.concurrency);
   const records = await Promise.all(
-    builds.flatMap((build) =>
+    older.flatMap((build) =>
       selectJobs(build, settings).map((job) =>
         limit(async () => {
           const outcome = await scanLog(logs, build, job, settings, SCAN_BUDGET_MS, () => undefined).catch(() => null);
