@@ -50,6 +50,8 @@ const HOSTILE = [
   'line one\nline two\r\nline three\rfour\ttab',
   '**bold** _em_ ~~strike~~ <!-- comment --> &amp; &lt;',
   '::error::workflow command',
+  // A Buildkite link is shown as its content, which is log text like any other.
+  '\x1b]1339;url=javascript:alert(1);content=[click](javascript:alert(1)) @octocat #1\x07 over\b\bstrike',
 ];
 
 describe('neutralizeMentions', () => {

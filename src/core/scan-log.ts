@@ -6,20 +6,24 @@
 // never per line, the way grep works:
 // - lines are cut on bytes, so a block always ends on a character boundary;
 // - a block of valid UTF-8 is cleaned as bytes in WebAssembly (strip-bytes.ts), which also
-//   counts its line breaks;
+//   counts its line breaks; the line carried from the last chunk and the new one are copied
+//   there one after the other, never joined first;
 // - when every pattern has a needle (text each of its matches contains) and the clean bytes
 //   hold none, nothing in the block can match: it is counted and dropped, never decoded;
 // - otherwise it is decoded (all-ASCII as latin1, into a one-byte string, on which V8's regexes
 //   run several times faster) and each pattern's block regex finds candidate lines, each
 //   confirmed on its own. Line breaks stay in the text and are located only around a candidate.
 // Invalid UTF-8 takes the text path: decoded first (bad sequences become U+FFFD), then cleaned
-// with the ESCAPES regex, whose output the WebAssembly cleaner reproduces byte for byte.
+// by cleanLogText (clean-line.ts), whose output the WebAssembly cleaner reproduces byte for byte;
+// so does a block holding what the module leaves to the text rules (a backspace: rare).
+// A block always starts a line, except the pieces of a long line after the first, and the end
+// of such a line: cleaning is told so, since a timestamp prefix counts only at a line start.
 
-import { isAscii, isUtf8 } from 'node:buffer';
-import { stripEscapes } from './clean-line.ts';
+import { isAscii } from 'node:buffer';
+import { cleanLogText } from './clean-line.ts';
 import { blockNeedles, type CompiledPattern } from './patterns.ts';
 import { makeSnippet } from './snippet.ts';
-import { stripEscapeBytes } from './strip-bytes.ts';
+import { cleanLogBytes } from './strip-bytes.ts';
 
 /**
  * Lines longer than this many bytes are matched in pieces of about this size, each overlapping
@@ -93,6 +97,8 @@ export class LogScanner {
   private inLongLine = false;
   /** Nothing decoded yet: a byte-order mark at the very start is dropped, as TextDecoder does. */
   private atStart = true;
+  /** The last block needed the cleaner's thorough pass, as every block of a timestamp-lines log does. */
+  private thorough = false;
   /** Lines completed so far. */
   private lines = 0;
   private bytes = 0;
@@ -115,9 +121,9 @@ export class LogScanner {
     if (this.ended) throw new Error('LogScanner: push after end');
     this.bytes += chunk.length;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    // Cut after the last `\n`: an escape sequence never spans one, so cleaning the block alone
-    // gives what cleaning the whole log would. A run of progress-bar redraws may hold no `\n`
-    // for megabytes; then cut after the last bare `\r`.
+    // Cut after the last `\n`: no escape sequence or cleaning rule spans a line break, so
+    // cleaning the block alone gives what cleaning the whole log would. A run of progress-bar
+    // redraws may hold no `\n` for megabytes; then cut after the last bare `\r`.
     let cut = bytes.lastIndexOf(LF);
     if (cut < 0) cut = bytes.lastIndexOf(CR);
     if (cut < 0) {
@@ -127,10 +133,11 @@ export class LogScanner {
       return;
     }
     const head = bytes.subarray(0, cut + 1);
-    const block = this.carry.length === 0 ? head : Buffer.concat([this.carry, head]);
+    // Not joined: the cleaner copies both parts where it works anyway.
+    const block = this.carry.length === 0 ? [head] : [this.carry, head];
     // Copied: the caller may reuse its buffer once push returns, and a view would pin it.
     this.carry = Buffer.from(bytes.subarray(cut + 1));
-    this.scanLines(this.clean(block));
+    this.scanLines(this.clean(block, !this.inLongLine));
     this.cutLongLine();
   }
 
@@ -138,7 +145,7 @@ export class LogScanner {
   end(): (PatternHit | null)[] {
     if (!this.ended) {
       this.ended = true;
-      const rest = this.carry.length > 0 ? this.clean(this.carry) : NOTHING;
+      const rest = this.carry.length > 0 ? this.clean([this.carry], !this.inLongLine) : NOTHING;
       this.carry = EMPTY;
       this.scanLines(rest, true);
     }
@@ -146,28 +153,29 @@ export class LogScanner {
   }
 
   /**
-   * Cleans and decodes bytes that end on a character boundary. Valid UTF-8 (nearly every log) is
-   * cleaned as bytes in WebAssembly, then decoded unless it holds no needle. Invalid UTF-8 is
-   * decoded first, its bad sequences becoming U+FFFD, then cleaned as text. A byte-order mark at
-   * the very start is dropped, as TextDecoder does.
+   * Cleans and decodes bytes (given in parts, which together end on a character boundary);
+   * `atLineStart`: whether they start a line. Valid UTF-8 (nearly every log) is cleaned as bytes in
+   * WebAssembly, then decoded unless it holds no needle. Invalid UTF-8, or a block the module
+   * leaves to the text rules, is decoded first, bad sequences becoming U+FFFD, then cleaned as
+   * text. A byte-order mark at the very start is dropped, as TextDecoder does.
    */
-  private clean(raw: Buffer): Cleaned {
-    let bytes = raw;
+  private clean(parts: readonly Buffer[], atLineStart: boolean): Cleaned {
+    let block = parts;
     if (this.atStart) {
       this.atStart = false;
-      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+      const bytes = Buffer.concat(block);
+      block = [bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes];
     }
-    if (isUtf8(bytes)) {
-      const clean = stripEscapeBytes(bytes);
-      if (clean) {
-        const { bytes: out, breaks } = clean;
-        // The UTF-8 of a text holds the UTF-8 of each piece of it, so without a needle no
-        // pattern can match in this block: it is only counted, like grep skipping ahead.
-        if (this.needles && !this.needles.some((needle) => out.indexOf(needle) >= 0)) return skipped(out, breaks);
-        return cleanedText(decode(out), breaks);
-      }
+    const clean = cleanLogBytes(block, atLineStart, this.thorough);
+    if (clean) {
+      const { bytes: out, breaks } = clean;
+      this.thorough = clean.thorough;
+      // The UTF-8 of a text holds the UTF-8 of each piece of it, so without a needle no
+      // pattern can match in this block: it is only counted, like grep skipping ahead.
+      if (this.needles && !this.needles.some((needle) => out.indexOf(needle) >= 0)) return skipped(out, breaks);
+      return cleanedText(decode(out), breaks);
     }
-    const text = stripEscapes(decode(bytes));
+    const text = cleanLogText(decode(block.length === 1 ? block[0]! : Buffer.concat(block)), atLineStart);
     return cleanedText(text, countBreaks(text));
   }
 
@@ -179,11 +187,11 @@ export class LogScanner {
     if (cr >= 0) {
       const block = this.carry.subarray(0, cr + 1);
       this.carry = Buffer.from(this.carry.subarray(cr + 1));
-      this.scanLines(this.clean(block));
+      this.scanLines(this.clean([block], !this.inLongLine));
     }
     while (this.carry.length > MAX_LINE_BYTES) {
       const cut = safeCut(this.carry, MAX_LINE_BYTES);
-      const { text: piece } = this.clean(this.carry.subarray(0, cut));
+      const { text: piece } = this.clean([this.carry.subarray(0, cut)], !this.inLongLine);
       if (piece) this.matchAll(piece, { cutStart: this.inLongLine, cutEnd: true });
       this.inLongLine = true;
       this.carry = Buffer.from(this.carry.subarray(safeCut(this.carry, cut - PIECE_OVERLAP)));

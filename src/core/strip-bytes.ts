@@ -1,6 +1,7 @@
-// Removing escape sequences from UTF-8 bytes, in WebAssembly (escapes.wat says why and how).
-// The scanner's fast path: on valid UTF-8 the result is the UTF-8 of stripEscapes(decoded text).
+// Cleaning UTF-8 log bytes in WebAssembly (escapes.wat says why and how). The scanner's fast
+// path: on valid UTF-8 the result is the UTF-8 of cleanLogText(decoded text).
 
+import { isUtf8 } from 'node:buffer';
 import { ESCAPES_WASM } from './escapes-wasm.ts';
 
 /** Larger inputs are left to the caller's string path, so the module's memory stays small. */
@@ -24,8 +25,9 @@ const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 
 interface Escapes {
   readonly memory: WasmMemory;
-  readonly clean: (src: number, n: number, dst: number) => number;
-  readonly breaks: (at: number, n: number) => number;
+  readonly clean: (src: number, n: number, dst: number, bol: number, thorough: number) => number;
+  readonly flags: () => number;
+  readonly lines: () => number;
 }
 
 let escapes: Escapes | null = null;
@@ -33,7 +35,12 @@ let escapes: Escapes | null = null;
 function instance(): Escapes {
   if (!escapes) {
     const { exports } = new wasm.Instance(new wasm.Module(Buffer.from(ESCAPES_WASM, 'base64')));
-    escapes = { memory: exports.memory as WasmMemory, clean: exports.clean as Escapes['clean'], breaks: exports.breaks as Escapes['breaks'] };
+    escapes = {
+      memory: exports.memory as WasmMemory,
+      clean: exports.clean as Escapes['clean'],
+      flags: exports.flags as Escapes['flags'],
+      lines: exports.lines as Escapes['lines'],
+    };
   }
   return escapes;
 }
@@ -43,16 +50,47 @@ export interface StrippedBytes {
   readonly bytes: Buffer;
   /** Line breaks in `bytes`: each `\n`, and each `\r` not followed by `\n` (one at the end counts). */
   readonly breaks: number;
+  /**
+   * The bytes held more than escape sequences to clean (controls, lines starting with `[`), so
+   * the module's fast pass was no use: pass it as `thorough` for the next block of the same log.
+   */
+  readonly thorough: boolean;
 }
 
-/** The bytes without their escape sequences, or null when the input is longer than MAX_STRIP_BYTES. */
-export function stripEscapeBytes(input: Uint8Array): StrippedBytes | null {
-  const n = input.length;
+/** Bits of the module's `flags`: the text rules must clean the block; the block needed the thorough pass. */
+const FOR_TEXT_RULES = 3;
+const THOROUGH = 4;
+
+/**
+ * The bytes cleaned as cleanLogText cleans their text (`atLineStart`: whether they start a line),
+ * or null when the caller must clean the decoded text instead: they are not valid UTF-8 (which
+ * decoding turns into U+FFFD first), longer than MAX_STRIP_BYTES, or hold what the module leaves
+ * to the text rules (a backspace, which overstrikes within its line, or a line whose timestamp
+ * prefix only cleaning would assemble). Given several parts, it cleans them as one: the scanner
+ * passes a line's start and the rest of it so that they need not be joined first. `thorough`
+ * only changes how fast: see StrippedBytes.thorough.
+ */
+export function cleanLogBytes(
+  input: Uint8Array | readonly Uint8Array[],
+  atLineStart = true,
+  thorough = false,
+): StrippedBytes | null {
+  const parts = input instanceof Uint8Array ? [input] : input;
+  let n = 0;
+  for (const part of parts) n += part.length;
   if (n > MAX_STRIP_BYTES) return null;
-  const { memory, clean, breaks } = instance();
+  const { memory, clean, flags, lines } = instance();
   // Input at 0, output right after it: the two must not overlap.
   if (2 * n > memory.buffer.byteLength) memory.grow(Math.ceil((2 * n - memory.buffer.byteLength) / PAGE));
-  new Uint8Array(memory.buffer, 0, n).set(input);
-  const length = clean(0, n, n);
-  return { bytes: Buffer.from(memory.buffer, n, length), breaks: breaks(n, length) };
+  const view = new Uint8Array(memory.buffer, 0, n);
+  let at = 0;
+  for (const part of parts) {
+    view.set(part, at);
+    at += part.length;
+  }
+  if (!isUtf8(view)) return null;
+  const length = clean(0, n, n, atLineStart ? 1 : 0, thorough ? 1 : 0);
+  const found = flags();
+  if (found & FOR_TEXT_RULES) return null;
+  return { bytes: Buffer.from(memory.buffer, n, length), breaks: lines(), thorough: (found & THOROUGH) !== 0 };
 }
