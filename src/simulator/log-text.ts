@@ -52,7 +52,8 @@ function sgr(code: string, text: string): Seg {
 }
 
 function osc(url: string): Seg {
-  return { raw: `${ESC}]1339;url=${url}\x07`, clean: '' };
+  // A link without `content` shows its URL (docs/buildkite-api.md, "Log text format").
+  return { raw: `${ESC}]1339;url=${url}\x07`, clean: url };
 }
 
 class LogWriter {
@@ -311,7 +312,8 @@ function writeOddBytes(w: LogWriter): void {
     Buffer.concat([Buffer.from('Truncated box drawing: '), Buffer.from([0xe2, 0x94]), Buffer.from(' <- cut')]),
     Buffer.concat([Buffer.from('nul\x00in\x00line and latin-1 caf'), Buffer.from([0xe9])]),
   ];
-  for (const bytes of samples) w.line({ raw: bytes, clean: decoder.decode(bytes) });
+  // Control characters (NUL among them) are not text: cleaning removes them.
+  for (const bytes of samples) w.line({ raw: bytes, clean: decoder.decode(bytes).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '') });
 }
 
 function writeFlake(w: LogWriter, kind: FlakeKind): void {
