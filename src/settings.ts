@@ -57,6 +57,8 @@ export interface Settings {
   readonly minPrs: number;
   /** Where the settings came from, so messages name them as the user knows them. */
   readonly surface: Surface;
+  /** Scans in a row without a match after which a tracked flake counts as resolved. */
+  readonly resolveAfter: number;
 }
 
 export type BaselineSetting = { readonly from: 'pipeline' } | { readonly from: 'setting'; readonly branch: string };
@@ -89,6 +91,7 @@ export interface RawSettings {
   /** Empty turns baseline evidence off; undefined or `default` asks Buildkite. */
   readonly baselineBranch: string | undefined;
   readonly minPrs: string | undefined;
+  readonly resolveAfter: string | undefined;
 }
 
 /** Every raw setting not given: a base for callers that set only a few (tests, the benchmark). */
@@ -96,7 +99,7 @@ export const NO_RAW_SETTINGS: RawSettings = Object.freeze({
   token: undefined, org: undefined, pipeline: undefined, branchRegex: undefined, step: undefined,
   maxBuilds: undefined, patternsFile: undefined, patterns: undefined, regex: undefined, apiUrl: undefined,
   concurrency: undefined, jobStates: undefined, cacheDir: undefined, cacheMaxMb: undefined, strict: undefined,
-  baselineBranch: undefined, minPrs: undefined,
+  baselineBranch: undefined, minPrs: undefined, resolveAfter: undefined,
 });
 
 /** How each raw setting is named to the user, and its environment variable. */
@@ -118,6 +121,7 @@ export const SETTING_NAMES = {
   strict: { flag: 'strict', input: 'strict', env: undefined },
   baselineBranch: { flag: 'baseline-branch', input: 'baseline-branch', env: undefined },
   minPrs: { flag: 'min-prs', input: 'min-prs', env: undefined },
+  resolveAfter: { flag: 'resolve-after', input: 'resolve-after', env: undefined },
 } as const;
 
 export type SettingKey = keyof typeof SETTING_NAMES;
@@ -138,6 +142,7 @@ export const DEFAULTS = {
   concurrency: 16,
   cacheMaxMb: 2048,
   minPrs: 2,
+  resolveAfter: 3,
 } as const;
 
 export const LIMITS = {
@@ -145,6 +150,7 @@ export const LIMITS = {
   concurrency: { min: 1, max: 64 },
   cacheMaxMb: { min: 1, max: 1_048_576 },
   minPrs: { min: 1, max: 1000 },
+  resolveAfter: { min: 1, max: 1000 },
   /** A patterns file larger than this is refused: it is a list of signatures, not a log. */
   patternsFileBytes: 1024 * 1024,
   patternCount: 1000,
@@ -216,11 +222,12 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   const cacheDir = given(raw.cacheDir) ? raw.cacheDir.trim() : null;
   const baseline = parseBaseline(raw.baselineBranch);
   const minPrs = wholeNumber('minPrs', raw.minPrs, DEFAULTS.minPrs, LIMITS.minPrs);
+  const resolveAfter = wholeNumber('resolveAfter', raw.resolveAfter, DEFAULTS.resolveAfter, LIMITS.resolveAfter);
 
   return Object.freeze({
     token, org, pipeline, branchRegex, branchPattern, step, maxBuilds,
     patterns: Object.freeze([...finalPatterns]), regex: finalRegex, compiled,
-    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs, surface,
+    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs, surface, resolveAfter,
   });
 
   function parseBaseline(value: string | undefined): BaselineSetting | null {
@@ -356,5 +363,6 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     strict: settings.strict,
     baseline_branch: settings.baseline === null ? null : settings.baseline.from === 'pipeline' ? PIPELINE_DEFAULT_BRANCH : settings.baseline.branch,
     min_prs: settings.minPrs,
+    resolve_after: settings.resolveAfter,
   };
 }

@@ -6,8 +6,8 @@ import { DEFAULTS, SETTING_NAMES } from '../../src/settings.ts';
 import { parseSimpleYaml, readActionMetadata } from './action-yml.ts';
 
 const action = readActionMetadata('action.yml');
-const ACTION_ONLY_INPUTS = ['github-token', 'comment', 'pr-number', 'fail-on-match'];
-const OUTPUTS = ['matches', 'match-count', 'builds-scanned', 'jobs-scanned', 'report-file', 'flakes', 'flaky-count'];
+const ACTION_ONLY_INPUTS = ['github-token', 'comment', 'pr-number', 'fail-on-match', 'tracker', 'tracker-title', 'tracker-label'];
+const OUTPUTS = ['matches', 'match-count', 'builds-scanned', 'jobs-scanned', 'report-file', 'flakes', 'flaky-count', 'tracker-issue'];
 
 /** The rows of the markdown table whose header row starts with `| {first} |`, split into cells. */
 function tableRows(markdown: string, first: string): string[][] {

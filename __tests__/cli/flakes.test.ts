@@ -130,4 +130,28 @@ describe('flakes from the bundled CLI', () => {
       await hostile.close();
     }
   });
+
+  it('--tracker-file keeps the flakes\' history across runs: quiet runs, resolved, back on a match', async () => {
+    const tracker = join(dir, 'tracker.json');
+    const single = VERDICT_SCENARIOS.singlePr.text;
+    const shared = VERDICT_SCENARIOS.sharedPrs.text;
+    const run = async (patterns: string[]) => {
+      const file = join(dir, `tracked-${++runs}.json`);
+      const args = ['--no-cache', '--json', '--tracker-file', tracker, '--resolve-after', '2', '--report-file', file];
+      const res = await runCli([...args, ...patterns.flatMap((p) => ['--pattern', p])], env());
+      expect(res.code).toBe(0);
+      return { res, tracker: (JSON.parse(readFileSync(file, 'utf8')) as FullReport).tracker! };
+    };
+    const first = await run([shared, single]);
+    expect(first.res.stderr).toBe(`flake-checker: tracker ${tracker}: 2 active, 0 resolved\n`);
+    const status = (t: typeof first.tracker) => t.flakes.find((f) => f.pattern === single);
+    expect(status(first.tracker)).toMatchObject({ status: 'active', quiet_runs: 0 });
+    expect(status((await run([shared])).tracker)).toMatchObject({ status: 'active', quiet_runs: 1 });
+    const third = await run([shared]);
+    expect(status(third.tracker)).toMatchObject({ status: 'resolved', quiet_runs: 2 });
+    expect(third.res.stderr).toBe(`flake-checker: tracker ${tracker}: 1 active, 1 resolved\n`);
+    expect(status((await run([shared, single])).tracker)).toMatchObject({ status: 'active', quiet_runs: 0 });
+    expect(first.tracker.issue).toBeNull();
+  });
 });
+

@@ -8,6 +8,7 @@
 // in a plain environment object.
 
 import { parseBoolean, SETTING_NAMES, UsageError, type RawSettings, type SettingKey } from '../settings.ts';
+import { DEFAULT_TRACKER_LABEL } from './tracker-issue.ts';
 
 export const COMMENT_MODES = ['off', 'on-match', 'always'] as const;
 
@@ -25,6 +26,12 @@ export interface ActionInputs {
   readonly prNumber: number | null;
   /** Fail the step, after reporting, when anything matched. */
   readonly failOnMatch: boolean;
+  /** Keep one tracker issue for (org, pipeline, step) in the workflow's repository. */
+  readonly tracker: boolean;
+  /** Title of a new tracker issue (`{org}`, `{pipeline}`, `{step}` filled in); null for the default. */
+  readonly trackerTitle: string | null;
+  /** The label that marks tracker issues. */
+  readonly trackerLabel: string;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -74,6 +81,7 @@ export function readInputs(env: Environment, setSecret: (secret: string) => void
     // input turns baseline evidence off, so here empty is not "not given".
     baselineBranch: env[`INPUT_${SETTING_NAMES.baselineBranch.input.toUpperCase()}`]?.trim(),
     minPrs: setting('minPrs'),
+    resolveAfter: setting('resolveAfter'),
   };
 
   return {
@@ -82,6 +90,9 @@ export function readInputs(env: Environment, setSecret: (secret: string) => void
     comment: parseCommentMode(input('comment')),
     prNumber: parsePrNumber(input('pr-number')),
     failOnMatch: parseBoolean('fail-on-match', input('fail-on-match')),
+    tracker: parseBoolean('tracker', input('tracker')),
+    trackerTitle: input('tracker-title') || null,
+    trackerLabel: parseLabel(input('tracker-label')),
   };
 }
 
@@ -90,6 +101,15 @@ function parseCommentMode(value: string): CommentMode {
   const mode = COMMENT_MODES.find((m) => m === value.toLowerCase());
   if (!mode) throw new UsageError(`comment must be one of ${COMMENT_MODES.join(', ')}, got ${JSON.stringify(value)}`);
   return mode;
+}
+
+function parseLabel(value: string): string {
+  if (value === '') return DEFAULT_TRACKER_LABEL;
+  // GitHub's issue list filters on comma-separated labels: a comma would name two.
+  if (value.includes(',') || value.length > 50) {
+    throw new UsageError(`tracker-label must be one GitHub label (no commas, at most 50 characters), got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 function parsePrNumber(value: string): number | null {

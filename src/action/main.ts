@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as core from '@actions/core';
-import { context, getOctokit } from '@actions/github';
+import { context } from '@actions/github';
 import { retryOverridesFromEnv } from '../pipeline/env-overrides.ts';
 import { scan } from '../pipeline/scan.ts';
 import type { ScanReport } from '../core/types.ts';
@@ -14,11 +14,13 @@ import { flakesOfPullRequest } from '../core/flakes.ts';
 import { describeLogFailures, describeScanDone, failingChecks } from '../report/messages.ts';
 import { ProgressLog } from './progress-log.ts';
 import { codeSpan } from '../report/escape.ts';
-import { renderReport, renderRunFailure } from '../report/render-markdown.ts';
+import { renderReport, renderRunFailure, renderTrackerLine } from '../report/render-markdown.ts';
 import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { setOutputs, writeReportFile } from './outputs.ts';
 import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
+import { createGitHubClient, gitHubClientOverridesFromEnv, type GitHubClient } from './github-client.ts';
+import { updateTrackerIssue } from './tracker-step.ts';
 import { headBranches, resolvePullRequest } from './pull-request.ts';
 import { keepYoungGenerationSmall } from '../heap.ts';
 
@@ -82,8 +84,17 @@ async function summarizeFailure(message: string): Promise<void> {
 }
 
 async function publish(report: ScanReport, settings: Settings, inputs: ActionInputs, pr: number | null): Promise<void> {
-  const reportFile = writeReportFile(report, settings, process.env.RUNNER_TEMP || tmpdir());
-  const cut = setOutputs(report, reportFile, core.setOutput);
+  // One client for the tracker and the comment: GitHub's write pacing is per client.
+  const github = inputs.githubToken
+    ? createGitHubClient(inputs.githubToken, {
+        userAgent: 'flake-checker-action',
+        log: (line) => core.info(line),
+        ...gitHubClientOverridesFromEnv(process.env),
+      })
+    : null;
+  const tracker = await updateTrackerIssue(report, settings, inputs, github);
+  const reportFile = writeReportFile(report, settings, process.env.RUNNER_TEMP || tmpdir(), tracker?.summary ?? null);
+  const cut = setOutputs(report, reportFile, tracker?.issue ?? null, core.setOutput);
   if (cut) core.warning(cut);
   core.info(describeScanDone(report, reportFile));
 
@@ -92,27 +103,34 @@ async function publish(report: ScanReport, settings: Settings, inputs: ActionInp
     maxBytes: SUMMARY_MAX_BYTES,
     fallbackRepositoryUrl: owner && repo ? `${context.serverUrl || 'https://github.com'}/${owner}/${repo}` : null,
     fullReportHint: `the \`report-file\` output (${codeSpan(reportFile)}) and the \`matches\` output`,
+    footer: tracker ? renderTrackerLine(tracker.issue, tracker.outcome) : undefined,
   });
   if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summary, true).write();
   else core.info('GITHUB_STEP_SUMMARY is not set: no job summary written');
 
   if (report.failures.length > 0) core.warning(describeLogFailures(report.failures));
   for (const warning of report.warnings) core.warning(toPrintable(warning));
-  await commentOnPullRequest(report, settings, inputs, pr);
+  await commentOnPullRequest(report, settings, inputs, pr, github);
 }
 
 /**
  * Keeps the sticky comment on the run's PR. Any refusal is a warning, never a failure: pull
  * requests from forks get a read-only token, and the summary and outputs are written already.
  */
-async function commentOnPullRequest(report: ScanReport, settings: Settings, inputs: ActionInputs, pr: number | null): Promise<void> {
+async function commentOnPullRequest(
+  report: ScanReport,
+  settings: Settings,
+  inputs: ActionInputs,
+  pr: number | null,
+  github: GitHubClient | null,
+): Promise<void> {
   if (inputs.comment === 'off') return;
   if (pr === null) {
     core.info(`No pull request to comment on (event ${context.eventName ?? 'unknown'}, no pr-number)`);
     return;
   }
   try {
-    if (!inputs.githubToken) throw new Error('github-token is empty');
+    if (github === null) throw new Error('github-token is empty');
     const { owner, repo } = context.repo;
     const runUrl = Number.isFinite(context.runId) ? `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}` : null;
     const where = runUrl ? `[this workflow run](${runUrl})` : 'this workflow run';
@@ -128,7 +146,7 @@ async function commentOnPullRequest(report: ScanReport, settings: Settings, inpu
       // No timestamp: a rerun that finds the same matches leaves the comment untouched.
       footer: `<sub>Updated by ${where}; this comment is edited in place on every run.</sub>`,
     });
-    const comments = createIssueComments(getOctokit(inputs.githubToken), { owner, repo, issueNumber: pr });
+    const comments = createIssueComments(github, { owner, repo, issueNumber: pr });
     // A comment is about its PR: other PRs' matches alone never create one.
     const hasMatches =
       report.pullRequestMatches.length > 0 ||

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
+import type { TrackerSummary } from '../tracker/state.ts';
 import { matchesOutputCut } from '../report/messages.ts';
 import { renderFullReport } from '../report/render-json.ts';
 
@@ -12,11 +13,11 @@ import { renderFullReport } from '../report/render-json.ts';
  * emptied after every job) and returns its path. A fresh directory keeps two uses of the
  * action in one job from overwriting each other's report.
  */
-export function writeReportFile(report: ScanReport, settings: Settings, tempDir: string): string {
+export function writeReportFile(report: ScanReport, settings: Settings, tempDir: string, tracker: TrackerSummary | null): string {
   mkdirSync(tempDir, { recursive: true });
   const dir = mkdtempSync(join(tempDir, 'flake-checker-'));
   const path = join(dir, 'report.json');
-  writeFileSync(path, renderFullReport(report, settings));
+  writeFileSync(path, renderFullReport(report, settings, tracker));
   return path;
 }
 
@@ -45,7 +46,12 @@ export function matchesOutput(report: ScanReport, maxBytes = MATCHES_OUTPUT_MAX_
 /**
  * Sets the step outputs declared in action.yml. Returns a warning when `matches` had to be cut.
  */
-export function setOutputs(report: ScanReport, reportFile: string, setOutput: (name: string, value: string) => void): string | null {
+export function setOutputs(
+  report: ScanReport,
+  reportFile: string,
+  trackerIssue: number | null,
+  setOutput: (name: string, value: string) => void,
+): string | null {
   // The same records as the CLI's --json, as many as GitHub keeps; report-file has them all.
   const matches = matchesOutput(report);
   setOutput('matches', matches.json);
@@ -55,5 +61,6 @@ export function setOutputs(report: ScanReport, reportFile: string, setOutput: (n
   setOutput('report-file', reportFile);
   setOutput('flakes', JSON.stringify(report.flakes));
   setOutput('flaky-count', String(report.flakes.filter((f) => f.verdict === 'flaky').length));
+  setOutput('tracker-issue', trackerIssue === null ? '' : String(trackerIssue));
   return matches.shown < report.matches.length ? matchesOutputCut(matches.shown, report.matches.length, reportFile) : null;
 }

@@ -12,6 +12,8 @@ import { scan } from '../pipeline/scan.ts';
 import { listLogFailures, logsNotFetched } from '../report/messages.ts';
 import { TtyProgress } from './tty-progress.ts';
 import { renderFullReport } from '../report/render-json.ts';
+import { updateTrackerFile } from '../tracker/file-store.ts';
+import { summarizeTracker, type TrackerSummary } from '../tracker/state.ts';
 import { renderReport } from '../report/render-markdown.ts';
 import { renderText } from '../report/render-text.ts';
 import { ANSI, PLAIN, wantsColour } from '../report/style.ts';
@@ -46,6 +48,8 @@ interface Flags {
   baselineBranch?: string;
   minPrs?: string;
   reportFile?: string;
+  trackerFile?: string;
+  resolveAfter?: string;
 }
 
 const OUTPUT_FORMATS = ['text', 'markdown'] as const;
@@ -89,6 +93,8 @@ function buildProgram(): Command {
     .option('--baseline-branch <branch>', `failures on this branch's builds mean "broken on main"; "${PIPELINE_DEFAULT_BRANCH}" asks Buildkite for the pipeline's default branch, "" turns it off (default: ${PIPELINE_DEFAULT_BRANCH})`)
     .option('--min-prs <n>', `a failure seen in this many PRs is called flaky, ${LIMITS.minPrs.min}-${LIMITS.minPrs.max} (default: ${DEFAULTS.minPrs})`)
     .option('--report-file <file>', 'also write the full report (settings, counts, flakes, matches, failures) as JSON to this file')
+    .option('--tracker-file <file>', 'keep the flakes\' history across runs in this JSON file (the action keeps it in an issue)')
+    .option('--resolve-after <n>', `a tracked flake is resolved after this many scans in a row without a match, ${LIMITS.resolveAfter.min}-${LIMITS.resolveAfter.max} (default: ${DEFAULTS.resolveAfter})`)
     .version(readVersion(), '--version', 'print the version and exit')
     .addHelpText('after', `
 Configuration: a flag wins over its BK_* variable, which wins over the default.
@@ -168,6 +174,7 @@ function toRawSettings(flags: Flags, env: NodeJS.ProcessEnv): RawSettings {
     strict: flags.strict ? 'true' : undefined,
     baselineBranch: flags.baselineBranch,
     minPrs: flags.minPrs,
+    resolveAfter: flags.resolveAfter,
   };
 }
 
@@ -192,9 +199,10 @@ async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.Proces
   for (const warning of report.warnings) print(process.stderr, `flake-checker: warning: ${toPrintable(warning)}\n`);
   print(process.stdout, renderFor(flags, report, settings));
   // After the report is printed, so a file that cannot be written loses nothing.
+  const tracker = flags.trackerFile ? updateTracker(flags.trackerFile, report, settings, print) : null;
   if (flags.reportFile) {
     try {
-      writeFileSync(flags.reportFile, renderFullReport(report, settings).replaceAll(settings.token, '***'));
+      writeFileSync(flags.reportFile, renderFullReport(report, settings, tracker).replaceAll(settings.token, '***'));
     } catch (error: unknown) {
       const why = toPrintable(error instanceof Error ? error.message : String(error));
       print(process.stderr, `flake-checker: error: --report-file cannot be written: ${JSON.stringify(flags.reportFile)} (${why})\n`);
@@ -206,6 +214,27 @@ async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.Proces
   // The human report lists them; the machine formats keep stdout to their own shape.
   if (flags.json || flags.format === 'markdown') for (const line of listLogFailures(report.failures)) print(process.stderr, `  ${line}\n`);
   return settings.strict ? 1 : 0;
+}
+
+/** Merges this run into the tracker file; a problem is a warning, and the run goes on. */
+function updateTracker(path: string, report: ScanReport, settings: Settings, print: (stream: NodeJS.WriteStream, text: string) => void): TrackerSummary | null {
+  if (report.stats.jobs_scanned === 0) {
+    print(process.stderr, `flake-checker: warning: no log was scanned, so ${toPrintable(path)} was left as it is\n`);
+    return null;
+  }
+  try {
+    const { state, problem } = updateTrackerFile(path, {
+      flakes: report.flakes, matches: report.matches, runAt: new Date().toISOString(), resolveAfter: settings.resolveAfter,
+    });
+    if (problem) print(process.stderr, `flake-checker: warning: ${toPrintable(problem)}\n`);
+    const summary = summarizeTracker(state, null);
+    const active = summary.flakes.filter((f) => f.status === 'active').length;
+    print(process.stderr, `flake-checker: tracker ${toPrintable(path)}: ${active} active, ${summary.flakes.length - active} resolved\n`);
+    return summary;
+  } catch (error: unknown) {
+    print(process.stderr, `flake-checker: warning: --tracker-file cannot be updated: ${toPrintable(error instanceof Error ? error.message : String(error))}\n`);
+    return null;
+  }
 }
 
 /** Buildkite annotations hold at most 1 MiB; the margin covers the byte-exact edge. */

@@ -4,6 +4,7 @@
 import type { Flake } from '../core/flakes.ts';
 import type { LogFailure, MatchRecord, ScanReport, ScanStats } from '../core/types.ts';
 import { describeSettings, type Settings } from '../settings.ts';
+import type { TrackerSummary } from '../tracker/state.ts';
 
 /** The report file's shape: everything a later step or a person needs, never the token. */
 export interface FullReport {
@@ -18,9 +19,11 @@ export interface FullReport {
   readonly matches: readonly MatchRecord[];
   readonly failures: readonly LogFailure[];
   readonly warnings: readonly string[];
+  /** The tracker this run merged into (issue or file), or null when there was none. */
+  readonly tracker: TrackerSummary | null;
 }
 
-export function buildFullReport(report: ScanReport, settings: Settings): FullReport {
+export function buildFullReport(report: ScanReport, settings: Settings, tracker: TrackerSummary | null = null): FullReport {
   return {
     settings: describeSettings(settings),
     match_count: report.matches.length,
@@ -31,10 +34,11 @@ export function buildFullReport(report: ScanReport, settings: Settings): FullRep
     matches: report.matches,
     failures: report.failures,
     warnings: report.warnings,
+    tracker,
   };
 }
 
 /** The full report as pretty-printed JSON text. */
-export function renderFullReport(report: ScanReport, settings: Settings): string {
-  return `${JSON.stringify(buildFullReport(report, settings), null, 2)}\n`;
+export function renderFullReport(report: ScanReport, settings: Settings, tracker: TrackerSummary | null = null): string {
+  return `${JSON.stringify(buildFullReport(report, settings, tracker), null, 2)}\n`;
 }

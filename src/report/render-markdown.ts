@@ -136,6 +136,11 @@ function fillRows(sections: Section[], budget: Budget): void {
   }
 }
 
+/** The summary's line saying which tracker issue this run updated. */
+export function renderTrackerLine(issue: number, outcome: string): string {
+  return `Tracker issue #${issue} ${escapeMarkdownText(outcome)} with this run's flakes.`;
+}
+
 /** The job summary of a run that could not complete: why, in one paragraph. */
 export function renderRunFailure(message: string): string {
   return `### flake-checker failed\n\n${escapeMarkdownText(truncateBytes(message, 2000))}\n`;
