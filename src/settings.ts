@@ -59,6 +59,8 @@ export interface Settings {
   readonly surface: Surface;
   /** Scans in a row without a match after which a tracked flake counts as resolved. */
   readonly resolveAfter: number;
+  /** Find failure signatures without being told the patterns (besides any patterns given). */
+  readonly discover: boolean;
 }
 
 export type BaselineSetting = { readonly from: 'pipeline' } | { readonly from: 'setting'; readonly branch: string };
@@ -92,6 +94,7 @@ export interface RawSettings {
   readonly baselineBranch: string | undefined;
   readonly minPrs: string | undefined;
   readonly resolveAfter: string | undefined;
+  readonly discover: string | undefined;
 }
 
 /** Every raw setting not given: a base for callers that set only a few (tests, the benchmark). */
@@ -99,7 +102,7 @@ export const NO_RAW_SETTINGS: RawSettings = Object.freeze({
   token: undefined, org: undefined, pipeline: undefined, branchRegex: undefined, step: undefined,
   maxBuilds: undefined, patternsFile: undefined, patterns: undefined, regex: undefined, apiUrl: undefined,
   concurrency: undefined, jobStates: undefined, cacheDir: undefined, cacheMaxMb: undefined, strict: undefined,
-  baselineBranch: undefined, minPrs: undefined, resolveAfter: undefined,
+  baselineBranch: undefined, minPrs: undefined, resolveAfter: undefined, discover: undefined,
 });
 
 /** How each raw setting is named to the user, and its environment variable. */
@@ -122,6 +125,7 @@ export const SETTING_NAMES = {
   baselineBranch: { flag: 'baseline-branch', input: 'baseline-branch', env: undefined },
   minPrs: { flag: 'min-prs', input: 'min-prs', env: undefined },
   resolveAfter: { flag: 'resolve-after', input: 'resolve-after', env: undefined },
+  discover: { flag: 'discover', input: 'discover', env: undefined },
 } as const;
 
 export type SettingKey = keyof typeof SETTING_NAMES;
@@ -203,7 +207,9 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   const patterns = [...(raw.patterns ?? [])];
   if (patterns.some((p) => p === '')) throw new UsageError(`${label('patterns')} must not be empty`);
   if (given(raw.patternsFile)) patterns.push(...readPatternsFile(raw.patternsFile.trim()));
-  const useDefaults = patterns.length === 0;
+  const discover = flag('discover', raw.discover);
+  // Discovery needs no pattern: the built-in ones are for a scan that was given none at all.
+  const useDefaults = patterns.length === 0 && !discover;
   // The same pattern from two sources would give two records per job and double its counts.
   const finalPatterns = useDefaults ? DEFAULT_PATTERNS : [...new Set(patterns)];
   if (finalPatterns.length > LIMITS.patternCount) {
@@ -227,7 +233,7 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   return Object.freeze({
     token, org, pipeline, branchRegex, branchPattern, step, maxBuilds,
     patterns: Object.freeze([...finalPatterns]), regex: finalRegex, compiled,
-    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs, surface, resolveAfter,
+    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs, surface, resolveAfter, discover,
   });
 
   function parseBaseline(value: string | undefined): BaselineSetting | null {
@@ -364,5 +370,6 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     baseline_branch: settings.baseline === null ? null : settings.baseline.from === 'pipeline' ? PIPELINE_DEFAULT_BRANCH : settings.baseline.branch,
     min_prs: settings.minPrs,
     resolve_after: settings.resolveAfter,
+    discover: settings.discover,
   };
 }

@@ -112,7 +112,7 @@ describe('syncComment', () => {
       logs_from_cache: 0, bytes_scanned: 0, requests: 0, rate_limited: 0, window_start: '', window_end: '', baseline_builds: 0,
       baseline_jobs_selected: 0, baseline_jobs_scanned: 0, baseline_logs_failed: 0,
     };
-    const report = { matches, stats, failures: [], missing: [], pullRequestMatches: [], warnings: [], flakes: [], baselineBranch: null, repository: null };
+    const report = { matches, stats, failures: [], missing: [], pullRequestMatches: [], discovered: [], clusters: [], warnings: [], flakes: [], baselineBranch: null, repository: null };
     const shown = { ...settings, branchRegex: '.*', maxBuilds: 3000, patterns: ['FAILED'], regex: false };
     const render = (maxBytes: number) => renderReport(report, shown, { maxBytes, prefix: marker, fullReportHint: 'the job summary' });
 

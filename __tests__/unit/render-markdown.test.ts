@@ -84,6 +84,8 @@ const report: ScanReport = {
   flakes,
   missing: [],
   pullRequestMatches: [],
+  discovered: [],
+  clusters: [],
   baselineBranch: 'main',
   repository: 'https://github.com/vllm-project/vllm.git',
   matches: [match({}), match({ build_number: 1195, pull_request: '20007', web_url: 'https://buildkite.com/vllm/ci/builds/1195' }), hostile],

@@ -19,7 +19,7 @@ const flake: Flake = {
   prs: ['547', '555'], builds: 2, jobs: 2, passed_on_retry: 1, main_builds: 0, first_seen: '2026-10-31T08:00:00.000Z',
   last_seen: '2026-11-01T00:00:00.000Z', first_build: 2321, last_build: 2334,
 };
-const base = { flakes: [], missing: [], pullRequestMatches: [], baselineBranch: 'main', repository: null };
+const base = { flakes: [], missing: [], pullRequestMatches: [], discovered: [], clusters: [], baselineBranch: 'main', repository: null };
 
 describe('renderText', () => {
   it('prints the flakes, the match report and the footer', () => {

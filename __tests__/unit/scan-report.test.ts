@@ -12,11 +12,11 @@ const rules = { minPrs: 2, baselineBranch: 'main' };
 describe('buildScanReport', () => {
   it('turns outcomes into records in job order, failures named, and the footer counts', () => {
     const results: JobResult[] = [
-      { build, job: job('a'), outcome: { kind: 'scanned', hits: [null, { line: 5, snippet: 'x', count: 2 }], bytes: 100, cached: true }, evidenceOnly: false },
+      { build, job: job('a'), outcome: { kind: 'scanned', hits: [null, { line: 5, snippet: 'x', count: 2 }], bytes: 100, cached: true, failures: [] }, evidenceOnly: false },
       { build, job: job('b'), outcome: { kind: 'missing' }, evidenceOnly: false },
       { build, job: job('c'), outcome: { kind: 'failed', reason: 'GET … answered 503' }, evidenceOnly: false },
-      { build, job: job('d'), outcome: { kind: 'scanned', hits: [{ line: 1, snippet: 'y', count: 1 }, null], bytes: 50, cached: false }, evidenceOnly: false },
-      { build: { ...build, number: 3, branch: 'main' }, job: job('e'), outcome: { kind: 'scanned', hits: [{ line: 2, snippet: 'z', count: 1 }, null], bytes: 70, cached: false }, evidenceOnly: true },
+      { build, job: job('d'), outcome: { kind: 'scanned', hits: [{ line: 1, snippet: 'y', count: 1 }, null], bytes: 50, cached: false, failures: [] }, evidenceOnly: false },
+      { build: { ...build, number: 3, branch: 'main' }, job: job('e'), outcome: { kind: 'scanned', hits: [{ line: 2, snippet: 'z', count: 1 }, null], bytes: 70, cached: false, failures: [] }, evidenceOnly: true },
       { build: { ...build, number: 3, branch: 'main' }, job: job('f'), outcome: { kind: 'failed', reason: 'x' }, evidenceOnly: true },
     ];
     const report = buildScanReport(results, ['p0', 'p1'], counters, ['w'], rules);

@@ -82,6 +82,7 @@ export function readInputs(env: Environment, setSecret: (secret: string) => void
     baselineBranch: env[`INPUT_${SETTING_NAMES.baselineBranch.input.toUpperCase()}`]?.trim(),
     minPrs: setting('minPrs'),
     resolveAfter: setting('resolveAfter'),
+    discover: setting('discover'),
   };
 
   return {

@@ -29,11 +29,13 @@ export const MATCHES_OUTPUT_MAX_BYTES = 512 * 1024;
 
 /** The `matches` output: every record, or as many as fit, and how many that is. */
 export function matchesOutput(report: ScanReport, maxBytes = MATCHES_OUTPUT_MAX_BYTES): { json: string; shown: number } {
-  const all = JSON.stringify(report.matches);
-  if (Buffer.byteLength(all) <= maxBytes) return { json: all, shown: report.matches.length };
+  // Discovered records are match records too, with what their signature is.
+  const records = [...report.matches, ...(report.discovered ?? [])];
+  const all = JSON.stringify(records);
+  if (Buffer.byteLength(all) <= maxBytes) return { json: all, shown: records.length };
   const parts: string[] = [];
   let size = 2;
-  for (const match of report.matches) {
+  for (const match of records) {
     const part = JSON.stringify(match);
     const cost = Buffer.byteLength(part) + (parts.length > 0 ? 1 : 0);
     if (size + cost > maxBytes) break;
@@ -62,5 +64,6 @@ export function setOutputs(
   setOutput('flakes', JSON.stringify(report.flakes));
   setOutput('flaky-count', String(report.flakes.filter((f) => f.verdict === 'flaky').length));
   setOutput('tracker-issue', trackerIssue === null ? '' : String(trackerIssue));
-  return matches.shown < report.matches.length ? matchesOutputCut(matches.shown, report.matches.length, reportFile) : null;
+  const total = report.matches.length + (report.discovered ?? []).length;
+  return matches.shown < total ? matchesOutputCut(matches.shown, total, reportFile) : null;
 }

@@ -12,6 +12,7 @@ import { scan } from '../pipeline/scan.ts';
 import { listLogFailures, logsNotFetched } from '../report/messages.ts';
 import { TtyProgress } from './tty-progress.ts';
 import { renderFullReport } from '../report/render-json.ts';
+import { renderPatternsFile } from '../core/discover/emit.ts';
 import { updateTrackerFile } from '../tracker/file-store.ts';
 import { summarizeTracker, type TrackerSummary } from '../tracker/state.ts';
 import { renderReport } from '../report/render-markdown.ts';
@@ -49,6 +50,8 @@ interface Flags {
   minPrs?: string;
   reportFile?: string;
   trackerFile?: string;
+  discover?: boolean;
+  emitPatterns?: string;
   resolveAfter?: string;
 }
 
@@ -93,6 +96,8 @@ function buildProgram(): Command {
     .option('--baseline-branch <branch>', `failures on this branch's builds mean "broken on main"; "${PIPELINE_DEFAULT_BRANCH}" asks Buildkite for the pipeline's default branch, "" turns it off (default: ${PIPELINE_DEFAULT_BRANCH})`)
     .option('--min-prs <n>', `a failure seen in this many PRs is called flaky, ${LIMITS.minPrs.min}-${LIMITS.minPrs.max} (default: ${DEFAULTS.minPrs})`)
     .option('--report-file <file>', 'also write the full report (settings, counts, flakes, matches, failures) as JSON to this file')
+    .option('--discover', 'also find failure signatures without being told the patterns (pytest failures, tracebacks, infrastructure)')
+    .option('--emit-patterns <file>', 'with --discover: write each signature\'s regex to this patterns file (read it back with --regex --patterns-file)')
     .option('--tracker-file <file>', 'keep the flakes\' history across runs in this JSON file (the action keeps it in an issue)')
     .option('--resolve-after <n>', `a tracked flake is resolved after this many scans in a row without a match, ${LIMITS.resolveAfter.min}-${LIMITS.resolveAfter.max} (default: ${DEFAULTS.resolveAfter})`)
     .version(readVersion(), '--version', 'print the version and exit')
@@ -111,6 +116,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   let settings: Settings;
   try {
     settings = parseSettings(toRawSettings(parsed, withEnvFile(env, parsed.dotenv ?? parsed.envFile)), (path) => readFileSync(path), 'flag');
+    if (parsed.emitPatterns && !settings.discover) throw new UsageError('--emit-patterns needs --discover: it writes the signatures discovery finds');
   } catch (error: unknown) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`flake-checker: ${error.message}\n`);
@@ -175,6 +181,7 @@ function toRawSettings(flags: Flags, env: NodeJS.ProcessEnv): RawSettings {
     baselineBranch: flags.baselineBranch,
     minPrs: flags.minPrs,
     resolveAfter: flags.resolveAfter,
+    discover: flags.discover ? 'true' : undefined,
   };
 }
 
@@ -199,6 +206,7 @@ async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.Proces
   for (const warning of report.warnings) print(process.stderr, `flake-checker: warning: ${toPrintable(warning)}\n`);
   print(process.stdout, renderFor(flags, report, settings));
   // After the report is printed, so a file that cannot be written loses nothing.
+  if (flags.emitPatterns && !emitPatterns(flags.emitPatterns, report, print)) return 1;
   const tracker = flags.trackerFile ? updateTracker(flags.trackerFile, report, settings, print) : null;
   if (flags.reportFile) {
     try {
@@ -214,6 +222,19 @@ async function scanAndPrint(settings: Settings, flags: Flags, env: NodeJS.Proces
   // The human report lists them; the machine formats keep stdout to their own shape.
   if (flags.json || flags.format === 'markdown') for (const line of listLogFailures(report.failures)) print(process.stderr, `  ${line}\n`);
   return settings.strict ? 1 : 0;
+}
+
+/** Writes the discovered signatures' regexes as a patterns file; false (said on stderr) when it cannot. */
+function emitPatterns(path: string, report: ScanReport, print: (stream: NodeJS.WriteStream, text: string) => void): boolean {
+  const entries = report.clusters.map((c) => ({ signature: c.signature, pattern: c.pattern, prs: c.prs.length, builds: c.builds }));
+  try {
+    writeFileSync(path, renderPatternsFile(entries));
+    print(process.stderr, `flake-checker: wrote ${entries.length} pattern${entries.length === 1 ? '' : 's'} to ${toPrintable(path)} (use them with --regex --patterns-file)\n`);
+    return true;
+  } catch (error: unknown) {
+    print(process.stderr, `flake-checker: error: --emit-patterns cannot be written: ${JSON.stringify(path)} (${toPrintable(error instanceof Error ? error.message : String(error))})\n`);
+    return false;
+  }
 }
 
 /** Merges this run into the tracker file; a problem is a warning, and the run goes on. */
@@ -241,7 +262,8 @@ function updateTracker(path: string, report: ScanReport, settings: Settings, pri
 const ANNOTATION_MAX_BYTES = 1024 * 1024 - 1024;
 
 function renderFor(flags: Flags, report: ScanReport, settings: Settings): string {
-  if (flags.json) return `${JSON.stringify(report.matches, null, 2)}\n`;
+  // Discovered records are match records too, with what their signature is.
+  if (flags.json) return `${JSON.stringify([...report.matches, ...report.discovered], null, 2)}\n`;
   if (flags.format === 'markdown') {
     return renderReport(report, settings, { maxBytes: ANNOTATION_MAX_BYTES, fullReportHint: 'the output of `flake-checker --json`' });
   }

@@ -21,7 +21,7 @@
 
 import { isAscii } from 'node:buffer';
 import { cleanLogText } from './clean-line.ts';
-import { blockNeedles, type CompiledPattern } from './patterns.ts';
+import { blockNeedles, escapeRegExp, type CompiledPattern } from './patterns.ts';
 import { makeSnippet } from './snippet.ts';
 import { cleanLogBytes } from './strip-bytes.ts';
 
@@ -87,6 +87,16 @@ interface HitState {
   lastLine: number;
 }
 
+/**
+ * A reader of candidate lines beside the patterns (discovery's extractor): it names literal
+ * needles, every line it cares about contains one, and it is handed each such line, in order,
+ * once. Blocks holding none of its needles (nor any pattern's) are skipped like any other.
+ */
+export interface LineVisitor {
+  readonly needles: readonly string[];
+  visit(lineNumber: number, line: string): void;
+}
+
 export class LogScanner {
   private readonly hits: (HitState | null)[];
   /** Bytes of the line in progress (no terminator yet). */
@@ -107,9 +117,22 @@ export class LogScanner {
   /** Every pattern's needle, or null when some pattern has none (then every block is decoded). */
   private readonly needles: readonly Buffer[] | null;
 
-  constructor(private readonly patterns: readonly CompiledPattern[]) {
+  /** Finds the visitor's candidate lines in a block (flags `gm`), or null without a visitor. */
+  private readonly candidates: RegExp | null;
+
+  constructor(
+    private readonly patterns: readonly CompiledPattern[],
+    private readonly visitor: LineVisitor | null = null,
+  ) {
     this.hits = patterns.map(() => null);
-    this.needles = blockNeedles(patterns);
+    const needles = blockNeedles(patterns);
+    // With no pattern at all, only the visitor's needles decide; with patterns, both must have them.
+    this.needles = visitor
+      ? patterns.length === 0 || needles
+        ? [...(needles ?? []), ...visitor.needles.map((n) => Buffer.from(n, 'utf8'))]
+        : null
+      : needles;
+    this.candidates = visitor ? new RegExp(visitor.needles.map(escapeRegExp).join('|'), 'gm') : null;
   }
 
   /** Bytes pushed so far. */
@@ -235,10 +258,33 @@ export class LogScanner {
     this.lines += breaks;
   }
 
-  /** Runs every pattern over a block of lines (or a piece of a long line). */
+  /** Runs every pattern over a block of lines (or a piece of a long line), then the visitor. */
   private matchAll(block: string, edges: Edges): void {
     const first = this.lines + 1;
     for (let i = 0; i < this.patterns.length; i++) this.matchPattern(i, block, first, edges);
+    if (this.candidates) this.visitLines(block, first, edges);
+  }
+
+  /**
+   * Hands the visitor each line of `block` holding one of its needles, once and in order. A
+   * line longer than MAX_LINE_BYTES is handed over by its first piece only: the pieces after
+   * a cut (`cutStart`) continue a line it has seen.
+   */
+  private visitLines(block: string, first: number, edges: Edges): void {
+    const re = this.candidates!;
+    re.lastIndex = 0;
+    let m = re.exec(block);
+    if (m === null) return;
+    const lines = new LineCursor(block, first);
+    for (;;) {
+      lines.seek(m.index);
+      if (!(edges.cutStart && lines.start === 0)) this.visitor!.visit(lines.number, block.slice(lines.start, lines.end));
+      const next = lines.next();
+      if (next > block.length) return;
+      re.lastIndex = next;
+      m = re.exec(block);
+      if (m === null) return;
+    }
   }
 
   /**

@@ -2,6 +2,8 @@
 // the logs that could not be read, and the counts of the footer. Pure: outcomes in, report out.
 
 import type { BuildkiteBuild, BuildkiteJob } from './build.ts';
+import type { Failure } from './discover/extract.ts';
+import { clusterDiscovered, toDiscoveredRecord, type DiscoveredFailure, type DiscoveredRecord } from './discovered.ts';
 import { collectFlakes, toOccurrence, type Occurrence } from './flakes.ts';
 import type { PatternHit } from './scan-log.ts';
 import { jobLabel, jobUrl, toMatchRecord } from './select.ts';
@@ -16,6 +18,8 @@ export type JobOutcome =
       readonly hits: readonly (PatternHit | null)[];
       readonly bytes: number;
       readonly cached: boolean;
+      /** Discovery's failures in this log (discover mode), else empty. */
+      readonly failures: readonly Failure[];
     }
   /** The log answered 404: expired or never written. */
   | { readonly kind: 'missing' }
@@ -63,6 +67,8 @@ export function buildScanReport(
   const failures: LogFailure[] = [];
   const missingLogs: MissingLog[] = [];
   const occurrences: Occurrence[] = [];
+  const discovered: DiscoveredRecord[] = [];
+  const found: DiscoveredFailure[] = [];
   let selected = 0;
   let scanned = 0;
   let missing = 0;
@@ -75,6 +81,10 @@ export function buildScanReport(
         const pattern = patterns[p];
         if (hit && pattern !== undefined) occurrences.push(toOccurrence(build, job, pattern, rules.baselineBranch));
       });
+      for (const failure of outcome.failures) {
+        found.push({ build, job, failure, evidenceOnly });
+        if (!evidenceOnly) discovered.push(toDiscoveredRecord(build, job, failure));
+      }
     }
     if (evidenceOnly) {
       baseline.jobs++;
@@ -107,6 +117,8 @@ export function buildScanReport(
   return {
     matches,
     flakes: collectFlakes(occurrences, patterns, rules),
+    discovered,
+    clusters: clusterDiscovered(found, discovered, rules),
     failures,
     missing: missingLogs,
     pullRequestMatches: [],

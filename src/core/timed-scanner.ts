@@ -5,7 +5,7 @@
 // the chunk is timed per pattern to name the culprit.
 
 import type { CompiledPattern } from './patterns.ts';
-import { LogScanner, type PatternHit } from './scan-log.ts';
+import { LogScanner, type LineVisitor, type PatternHit } from './scan-log.ts';
 
 /** A pattern too slow to finish on a log: a configuration problem, so the run stops. */
 export class SlowPatternError extends Error {
@@ -23,8 +23,9 @@ export class TimedScanner {
     private readonly patterns: readonly CompiledPattern[],
     private readonly budgetMs: number,
     private readonly now: Stopwatch,
+    visitor: LineVisitor | null = null,
   ) {
-    this.scanner = new LogScanner(patterns);
+    this.scanner = new LogScanner(patterns, visitor);
   }
 
   get bytes(): number {

@@ -1,5 +1,6 @@
 // The data the pure core produces: match records, scan statistics and the report.
 
+import type { Cluster, DiscoveredRecord } from './discovered.ts';
 import type { Flake } from './flakes.ts';
 
 /**
@@ -103,6 +104,10 @@ export interface ScanReport {
   readonly matches: readonly MatchRecord[];
   /** Per pattern that matched: evidence and verdict, ranked by spread. */
   readonly flakes: readonly Flake[];
+  /** Discover mode: one record per (job, signature) found without a pattern; else empty. */
+  readonly discovered: readonly DiscoveredRecord[];
+  /** Discover mode: per signature, its evidence, verdict and regex, ranked by spread. */
+  readonly clusters: readonly Cluster[];
   /** The branch whose builds were baseline evidence, or null when that was off. */
   readonly baselineBranch: string | null;
   /** The pipeline's repository (Git URL), where its PR numbers point; null when unknown. */

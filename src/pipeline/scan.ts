@@ -11,6 +11,7 @@ import { buildScanReport, type JobOutcome, type JobResult } from '../core/scan-r
 import { closestLabels } from '../core/closest.ts';
 import { prNumber } from '../core/flakes.ts';
 import { jobLabel, matchesBranch, selectJobs, toMatchRecord } from '../core/select.ts';
+import { DISCOVER_NEEDLES, FailureExtractor } from '../core/discover/extract.ts';
 import { SlowPatternError, TimedScanner } from '../core/timed-scanner.ts';
 import type { MatchRecord, ScanProgress, ScanReport } from '../core/types.ts';
 import { baselineLogsNotFetched, cacheNotWritten, noJobSelected, pipelineUnread } from '../report/messages.ts';
@@ -145,7 +146,9 @@ async function readSelectedJobs(
       if (fatal) return { kind: 'failed', reason: 'scan stopped' };
       try {
         const outcome = await scanLog(logs, build, job, settings, budgetMs, onBytes);
-        if (outcome.kind === 'scanned' && !evidenceOnly) matchesFound += outcome.hits.filter((hit) => hit !== null).length;
+        if (outcome.kind === 'scanned' && !evidenceOnly) {
+          matchesFound += outcome.hits.filter((hit) => hit !== null).length + outcome.failures.length;
+        }
         return outcome;
       } catch (error: unknown) {
         // Auth and configuration errors stop the run; anything else is this log's failure.
@@ -285,12 +288,16 @@ async function scanLog(
   onBytes: (n: number) => void,
 ): Promise<JobOutcome> {
   const read = await logs.read(build, job, async (chunks) => {
-    const scanner = new TimedScanner(settings.compiled, budgetMs, () => performance.now());
+    // A fresh extractor with each read: a retried download starts again from the first line.
+    const extractor = settings.discover ? new FailureExtractor() : null;
+    const visitor = extractor && { needles: DISCOVER_NEEDLES, visit: (n: number, line: string) => extractor.push(n, line) };
+    const scanner = new TimedScanner(settings.compiled, budgetMs, () => performance.now(), visitor);
     for await (const chunk of chunks) {
       scanner.push(chunk);
       onBytes(chunk.length);
     }
-    return { hits: scanner.end(), bytes: scanner.bytes };
+    const hits = scanner.end();
+    return { hits, bytes: scanner.bytes, failures: extractor?.end() ?? [] };
   });
   if (read === null) return { kind: 'missing' };
   return { kind: 'scanned', ...read.value, cached: read.cached };

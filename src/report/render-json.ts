@@ -1,6 +1,7 @@
 // The full report as JSON: what the CLI's --report-file and the action's report-file hold.
 // Snake_case names: this is a public shape that later steps and scripts read.
 
+import type { Cluster, DiscoveredRecord } from '../core/discovered.ts';
 import type { Flake } from '../core/flakes.ts';
 import type { LogFailure, MatchRecord, ScanReport, ScanStats } from '../core/types.ts';
 import { describeSettings, type Settings } from '../settings.ts';
@@ -17,6 +18,9 @@ export interface FullReport {
   /** Per pattern that matched: evidence and verdict, ranked by spread. */
   readonly flakes: readonly Flake[];
   readonly matches: readonly MatchRecord[];
+  /** Discover mode: per signature, its evidence, verdict and regex; and one record per (job, signature). */
+  readonly clusters: readonly Cluster[];
+  readonly discovered: readonly DiscoveredRecord[];
   readonly failures: readonly LogFailure[];
   readonly warnings: readonly string[];
   /** The tracker this run merged into (issue or file), or null when there was none. */
@@ -32,6 +36,8 @@ export function buildFullReport(report: ScanReport, settings: Settings, tracker:
     baseline_branch: report.baselineBranch,
     flakes: report.flakes,
     matches: report.matches,
+    clusters: report.clusters,
+    discovered: report.discovered,
     failures: report.failures,
     warnings: report.warnings,
     tracker,

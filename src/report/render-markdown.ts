@@ -9,6 +9,7 @@
 // on a line of their own. Every value from Buildkite is hostile text and goes through escape.ts.
 
 import { countFailureReasons, groupByPattern } from '../core/aggregate.ts';
+import type { Cluster } from '../core/discovered.ts';
 import { flakesOfPullRequest, type Flake } from '../core/flakes.ts';
 import type { LogFailure, MatchRecord, ScanReport } from '../core/types.ts';
 import type { Settings } from '../settings.ts';
@@ -83,8 +84,21 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
 
   const sections: Section[] = [];
   const table = renderFlakeTable(flakes, settings.patterns, report.baselineBranch);
-  const tableShown = budget.tryAdd(table);
+  const tableShown = (settings.patterns.length === 0 && flakes.length === 0) || budget.tryAdd(table);
   let cut = !tableShown;
+  // Discovered signatures: one entry each (not one per occurrence), as many as fit.
+  const clusters = report.clusters.map((c) => renderCluster(c, prLink));
+  let clustersShown = 0;
+  if (!cut && clusters.length > 0) {
+    const heading = `### Discovered failure signatures\n\n${plural(clusters.length, 'signature')} found without a pattern, ranked by spread; each with a regex to use as a pattern.`;
+    if (budget.tryAdd(heading)) {
+      for (const c of clusters) {
+        if (!budget.tryReserve(bytes(c) + 1)) break;
+        clustersShown++;
+      }
+    }
+    cut = clustersShown < clusters.length;
+  }
   // Every pattern with matches has a flake; a report put together by hand may lack one.
   const headed = new Set(flakes.map((f) => f.pattern));
   const unjudged = [...byPattern.keys()].filter((p) => !headed.has(p)).map((p) => ({ pattern: p, flake: null }));
@@ -102,7 +116,13 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
   const shown = sections.reduce((sum, s) => sum + s.shown, 0);
   cut ||= shown < total;
 
-  const out = tableShown ? [...head, table] : [...head];
+  const out = tableShown && (settings.patterns.length > 0 || flakes.length > 0) ? [...head, table] : [...head];
+  if (clustersShown > 0) {
+    out.push(
+      `### Discovered failure signatures\n\n${plural(clusters.length, 'signature')} found without a pattern, ranked by spread; each with a regex to use as a pattern.\n\n` +
+        clusters.slice(0, clustersShown).join('\n'),
+    );
+  }
   for (const section of sections) {
     const rows = section.rows.slice(0, section.shown);
     out.push(rows.length > 0 ? `${section.heading}\n\n${rows.join('\n')}` : section.heading);
@@ -205,12 +225,18 @@ function renderCounts(report: ScanReport, settings: ReportSettings): string {
   const { stats } = report;
   const matches = report.matches.length;
   const verdicts = countVerdicts(report.flakes);
+  const discovered =
+    report.clusters.length > 0
+      ? ` **${plural(report.clusters.length, 'failure signature')}** discovered in ${plural(new Set(report.discovered.map((m) => m.build_number)).size, 'build')}: ${countVerdicts(report.clusters)}.`
+      : '';
   const headline =
     matches === 0 && report.flakes.length === 0
-      ? `**No matches** for ${plural(settings.patterns.length, 'pattern')} in the latest scan.`
+      ? settings.patterns.length === 0
+        ? discovered.trim() || '**No failure signature** discovered in the latest scan.'
+        : `**No matches** for ${plural(settings.patterns.length, 'pattern')} in the latest scan.${discovered}`
       : `**${plural(matches, 'match', 'matches')}** in ${plural(new Set(report.matches.map((m) => m.build_number)).size, 'build')}` +
         (verdicts ? ` · ${plural(report.flakes.length, 'pattern')} matched: ${verdicts}` : '') +
-        '.';
+        `.${discovered}`;
   const extras = [
     stats.logs_missing > 0 ? `${stats.logs_missing} missing (expired or never written)` : '',
     stats.logs_failed > 0 ? `${stats.logs_failed} not fetched` : '',
@@ -269,6 +295,17 @@ function renderFlakeHeading(flake: Flake, prLink: (pr: string) => string): strin
   const prs = flake.prs.length === 0 ? '' : ` · PRs ${flake.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${flake.prs.length > SHOWN_PRS ? ` and ${flake.prs.length - SHOWN_PRS} more` : ''}`;
   const seen = ` · first seen ${shortDay(flake.first_seen)} (build ${flake.first_build}), last seen ${shortDay(flake.last_seen)} (build ${flake.last_build})`;
   return `### ${codeSpan(shorten(flake.pattern))}\n\n**${VERDICT_LABELS[flake.verdict]}**: ${escapeMarkdownText(flake.reason)}${prs}${seen}`;
+}
+
+/** One discovered signature: verdict and spread, an example with its links, and its regex. */
+function renderCluster(c: Cluster, prLink: (pr: string) => string): string {
+  const prs = c.prs.length === 0 ? '' : ` · PRs ${c.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${c.prs.length > SHOWN_PRS ? ` and ${c.prs.length - SHOWN_PRS} more` : ''}`;
+  const e = c.example;
+  return (
+    `- ${codeSpan(shorten(c.signature))} (${escapeMarkdownText(c.kind)}): **${VERDICT_LABELS[c.verdict]}**, ${plural(c.builds, 'build')}${prs}, ` +
+    `seen ${shortDay(c.first_seen)} to ${shortDay(c.last_seen)}. e.g. ${link(`build ${e.build_number}`, e.web_url)}, ` +
+    `${link(shorten(e.step_label || 'job'), e.job_url)}, line ${e.line}\\\n  ${codeSpan(e.snippet)}\\\n  Pattern: ${codeSpan(shorten(c.pattern))}`
+  );
 }
 
 /** One match: where (build, job, PR, branch, state, line) on a line, the snippet on the next. */

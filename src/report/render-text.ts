@@ -21,6 +21,18 @@ export function renderText(report: ScanReport, style: Style = PLAIN): string {
     }
     out.push('');
   }
+  if (report.clusters.length > 0) {
+    out.push(`Discovered failure signatures (${plural(report.discovered.length, 'record')}, by spread):`);
+    const width = Math.max(...report.clusters.map((c) => c.verdict.length));
+    for (const cluster of report.clusters) {
+      out.push(`- ${style.verdict(cluster.verdict, cluster.verdict.padEnd(width))}  ${style.pattern(toPrintable(cluster.signature))}`);
+      out.push(`  ${describeFlake(cluster)}`);
+      const e = cluster.example;
+      out.push(`  e.g. #${e.build_number} ${toPrintable(e.step_label)}, line ${e.line}: ${toPrintable(e.snippet)}`);
+      out.push(`  Pattern: ${toPrintable(cluster.pattern)}`);
+    }
+    out.push('');
+  }
   const n = matches.length;
   out.push(n === 0 ? 'Found 0 matching failures.' : `Found ${plural(n, 'matching failure')}:`);
   for (const m of matches) {
