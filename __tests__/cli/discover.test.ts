@@ -68,7 +68,7 @@ describe('--discover', () => {
   });
 
   it('reports both kinds with --pattern, and shows clusters, not occurrences, in the text report', async () => {
-    const res = await runCli([...scope, '--discover', '--pattern', SIGNATURES.cudaIllegalAccess], env());
+    const res = await runCli([...scope, '--discover', '--pattern', SIGNATURES.kvTokens], env());
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^Flakes \(by spread: distinct PRs, then builds\):\n- /);
     expect(res.stdout).toMatch(/\nDiscovered failure signatures \(\d+ records, by spread\):\n- \w/);
