@@ -16,9 +16,25 @@ rmSync(scratch, { recursive: true, force: true });
 mkdirSync(scratch, { recursive: true });
 try {
   for (const { entry, out } of targets) {
-    execFileSync(process.execPath, [ncc, 'build', entry, '-o', out, '--minify', '--transpile-only', '--no-source-map-register', '--license', 'licenses.txt', '--quiet'], {
-      stdio: 'inherit',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        ncc,
+        'build',
+        entry,
+        '-o',
+        out,
+        '--minify',
+        '--transpile-only',
+        '--no-source-map-register',
+        '--license',
+        'licenses.txt',
+        '--quiet',
+      ],
+      {
+        stdio: 'inherit',
+      },
+    );
   }
   // The CLI is a bin: give it a shebang and the execute bit.
   const cli = `${scratch}/cli/index.js`;

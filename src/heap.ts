@@ -22,7 +22,10 @@ const USER_CHOICE = /--(?:max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]g
  * Stops the young generation from growing, unless the user set its size through node's options
  * (NODE_OPTIONS or the command line), which then win. Call once, first thing.
  */
-export function keepYoungGenerationSmall(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
+export function keepYoungGenerationSmall(
+  execArgv: readonly string[] = process.execArgv,
+  nodeOptions = process.env.NODE_OPTIONS ?? '',
+): boolean {
   if (USER_CHOICE.test(nodeOptions) || execArgv.some((arg) => USER_CHOICE.test(arg))) return false;
   // The flag exists in the V8 of every Node this runs on (20.18+ and 24, checked by the tests);
   // V8 would print a complaint for an unknown flag but go on.

@@ -10,9 +10,24 @@ export const DEFAULT_PATTERNS: readonly string[] = BUILTIN_PATTERNS;
 
 /** Buildkite job states a user may filter on (docs/buildkite-api.md, "Job fields"). */
 export const JOB_STATES: readonly string[] = [
-  'pending', 'waiting', 'blocked', 'unblocked', 'scheduled', 'assigned', 'accepted', 'running',
-  'passed', 'failed', 'timed_out', 'timing_out', 'canceled', 'canceling', 'skipped', 'broken',
-  'expired', 'limited',
+  'pending',
+  'waiting',
+  'blocked',
+  'unblocked',
+  'scheduled',
+  'assigned',
+  'accepted',
+  'running',
+  'passed',
+  'failed',
+  'timed_out',
+  'timing_out',
+  'canceled',
+  'canceling',
+  'skipped',
+  'broken',
+  'expired',
+  'limited',
 ];
 
 export interface Settings {
@@ -99,10 +114,25 @@ export interface RawSettings {
 
 /** Every raw setting not given: a base for callers that set only a few (tests, the benchmark). */
 export const NO_RAW_SETTINGS: RawSettings = Object.freeze({
-  token: undefined, org: undefined, pipeline: undefined, branchRegex: undefined, step: undefined,
-  maxBuilds: undefined, patternsFile: undefined, patterns: undefined, regex: undefined, apiUrl: undefined,
-  concurrency: undefined, jobStates: undefined, cacheDir: undefined, cacheMaxMb: undefined, strict: undefined,
-  baselineBranch: undefined, minPrs: undefined, resolveAfter: undefined, discover: undefined,
+  token: undefined,
+  org: undefined,
+  pipeline: undefined,
+  branchRegex: undefined,
+  step: undefined,
+  maxBuilds: undefined,
+  patternsFile: undefined,
+  patterns: undefined,
+  regex: undefined,
+  apiUrl: undefined,
+  concurrency: undefined,
+  jobStates: undefined,
+  cacheDir: undefined,
+  cacheMaxMb: undefined,
+  strict: undefined,
+  baselineBranch: undefined,
+  minPrs: undefined,
+  resolveAfter: undefined,
+  discover: undefined,
 });
 
 /** How each raw setting is named to the user, and its environment variable. */
@@ -183,7 +213,8 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
   const token = raw.token?.trim() ?? '';
-  if (!token) throw new UsageError(`${label('token')} is required: a Buildkite API token with read_builds and read_build_logs`);
+  if (!token)
+    throw new UsageError(`${label('token')} is required: a Buildkite API token with read_builds and read_build_logs`);
   if (/\s/.test(token)) throw new UsageError(`${label('token')} must not contain whitespace`);
 
   const org = slug('org', given(raw.org) ? raw.org.trim() : DEFAULTS.org);
@@ -194,7 +225,9 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   try {
     branchPattern = new RegExp(branchRegex);
   } catch (error: unknown) {
-    throw new UsageError(`${label('branchRegex')} is not a valid regular expression: ${JSON.stringify(branchRegex)} (${reason(error)})`);
+    throw new UsageError(
+      `${label('branchRegex')} is not a valid regular expression: ${JSON.stringify(branchRegex)} (${reason(error)})`,
+    );
   }
 
   // Not trimmed: the step is a substring, and its spaces are part of it. Empty selects every step
@@ -217,8 +250,10 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   }
   // The spec's example patterns are regexes, whatever --regex says.
   const finalRegex = useDefaults ? true : regex;
-  const compiled = compilePatterns(finalPatterns, finalRegex, (pattern, why) =>
-    new UsageError(`pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${why}`),
+  const compiled = compilePatterns(
+    finalPatterns,
+    finalRegex,
+    (pattern, why) => new UsageError(`pattern ${JSON.stringify(pattern)} is not a valid regular expression: ${why}`),
   );
 
   const apiUrl = parseApiUrl(given(raw.apiUrl) ? raw.apiUrl.trim() : DEFAULTS.apiUrl);
@@ -231,9 +266,27 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
   const resolveAfter = wholeNumber('resolveAfter', raw.resolveAfter, DEFAULTS.resolveAfter, LIMITS.resolveAfter);
 
   return Object.freeze({
-    token, org, pipeline, branchRegex, branchPattern, step, maxBuilds,
-    patterns: Object.freeze([...finalPatterns]), regex: finalRegex, compiled,
-    apiUrl, concurrency, jobStates, cacheDir, cacheMaxMb, strict, baseline, minPrs, surface, resolveAfter, discover,
+    token,
+    org,
+    pipeline,
+    branchRegex,
+    branchPattern,
+    step,
+    maxBuilds,
+    patterns: Object.freeze([...finalPatterns]),
+    regex: finalRegex,
+    compiled,
+    apiUrl,
+    concurrency,
+    jobStates,
+    cacheDir,
+    cacheMaxMb,
+    strict,
+    baseline,
+    minPrs,
+    surface,
+    resolveAfter,
+    discover,
   });
 
   function parseBaseline(value: string | undefined): BaselineSetting | null {
@@ -242,25 +295,36 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
     if (branch === '') return null;
     if (branch === PIPELINE_DEFAULT_BRANCH) return { from: 'pipeline' };
     if (/[\s\x00-\x1f\x7f]/.test(branch)) {
-      throw new UsageError(`${label('baselineBranch')} must be a branch name without spaces or control characters, got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${label('baselineBranch')} must be a branch name without spaces or control characters, got ${JSON.stringify(value)}`,
+      );
     }
     return { from: 'setting', branch };
   }
 
   function slug(key: 'org' | 'pipeline', value: string): string {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value)) {
-      throw new UsageError(`${label(key)} must be a Buildkite slug (letters, digits, "-", "_", "."), got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${label(key)} must be a Buildkite slug (letters, digits, "-", "_", "."), got ${JSON.stringify(value)}`,
+      );
     }
     return value;
   }
 
-  function wholeNumber(key: SettingKey, value: string | undefined, fallback: number, range: { min: number; max: number }): number {
+  function wholeNumber(
+    key: SettingKey,
+    value: string | undefined,
+    fallback: number,
+    range: { min: number; max: number },
+  ): number {
     // Absent means the default; given but empty is a mistake (an unset shell variable, say).
     if (value === undefined) return fallback;
     const text = value.trim();
     const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-      throw new UsageError(`${label(key)} must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${label(key)} must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(value)}`,
+      );
     }
     return n;
   }
@@ -280,20 +344,29 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
       throw new UsageError(`${label('apiUrl')} must be an http(s) URL, got ${JSON.stringify(value)}`);
     }
     if (url.username || url.password || url.search || url.hash) {
-      throw new UsageError(`${label('apiUrl')} must be a plain base URL without credentials, query or fragment, got ${JSON.stringify(url.origin + url.pathname)}`);
+      throw new UsageError(
+        `${label('apiUrl')} must be a plain base URL without credentials, query or fragment, got ${JSON.stringify(url.origin + url.pathname)}`,
+      );
     }
     if (/\/v2\/?$/.test(url.pathname)) {
-      throw new UsageError(`${label('apiUrl')} is the API's base URL, without /v2 (e.g. https://api.buildkite.com), got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${label('apiUrl')} is the API's base URL, without /v2 (e.g. https://api.buildkite.com), got ${JSON.stringify(value)}`,
+      );
     }
     return url.href.replace(/\/+$/, '');
   }
 
   function parseJobStates(value: string | undefined): readonly string[] | null {
     if (!given(value)) return null;
-    const states = value.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+    const states = value
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== '');
     const unknown = states.filter((s) => !JOB_STATES.includes(s));
     if (states.length === 0 || unknown.length > 0) {
-      throw new UsageError(`${label('jobStates')} must be a comma-separated list of job states (${JOB_STATES.join(', ')}), got ${JSON.stringify(value)}`);
+      throw new UsageError(
+        `${label('jobStates')} must be a comma-separated list of job states (${JOB_STATES.join(', ')}), got ${JSON.stringify(value)}`,
+      );
     }
     return Object.freeze([...new Set(states)]);
   }
@@ -308,7 +381,9 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
       throw new UsageError(`${label('patternsFile')} cannot be read: ${JSON.stringify(path)} (${why})`);
     }
     if (bytes.length > LIMITS.patternsFileBytes) {
-      throw new UsageError(`${label('patternsFile')} is too large: ${JSON.stringify(path)} has ${bytes.length} bytes, at most ${LIMITS.patternsFileBytes} are allowed`);
+      throw new UsageError(
+        `${label('patternsFile')} is too large: ${JSON.stringify(path)} has ${bytes.length} bytes, at most ${LIMITS.patternsFileBytes} are allowed`,
+      );
     }
     if (bytes.includes(0)) {
       throw new UsageError(`${label('patternsFile')} is not a text file: ${JSON.stringify(path)} contains NUL bytes`);
@@ -319,7 +394,9 @@ export function parseSettings(raw: RawSettings, readFile: ReadFile, surface: Sur
       .map((line) => line.trim())
       .filter((line) => line !== '' && !line.startsWith('#'));
     if (lines.length === 0) {
-      throw new UsageError(`${label('patternsFile')} has no patterns: ${JSON.stringify(path)} (one per line; blank lines and lines starting with # are ignored)`);
+      throw new UsageError(
+        `${label('patternsFile')} has no patterns: ${JSON.stringify(path)} (one per line; blank lines and lines starting with # are ignored)`,
+      );
     }
     return lines;
   }
@@ -346,7 +423,9 @@ export function settingsWarnings(settings: Settings): string[] {
   const url = new URL(settings.apiUrl);
   const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
   if (url.protocol === 'http:' && !loopback) {
-    warnings.push(`api-url ${JSON.stringify(settings.apiUrl)} is plain http: the Buildkite token will cross the network unencrypted`);
+    warnings.push(
+      `api-url ${JSON.stringify(settings.apiUrl)} is plain http: the Buildkite token will cross the network unencrypted`,
+    );
   }
   return warnings;
 }
@@ -367,7 +446,12 @@ export function describeSettings(settings: Settings): Record<string, unknown> {
     cache_dir: settings.cacheDir,
     cache_max_mb: settings.cacheMaxMb,
     strict: settings.strict,
-    baseline_branch: settings.baseline === null ? null : settings.baseline.from === 'pipeline' ? PIPELINE_DEFAULT_BRANCH : settings.baseline.branch,
+    baseline_branch:
+      settings.baseline === null
+        ? null
+        : settings.baseline.from === 'pipeline'
+          ? PIPELINE_DEFAULT_BRANCH
+          : settings.baseline.branch,
     min_prs: settings.minPrs,
     resolve_after: settings.resolveAfter,
     discover: settings.discover,

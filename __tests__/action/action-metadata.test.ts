@@ -6,8 +6,25 @@ import { DEFAULTS, SETTING_NAMES } from '../../src/settings.ts';
 import { parseSimpleYaml, readActionMetadata } from './action-yml.ts';
 
 const action = readActionMetadata('action.yml');
-const ACTION_ONLY_INPUTS = ['github-token', 'comment', 'pr-number', 'fail-on-match', 'tracker', 'tracker-title', 'tracker-label'];
-const OUTPUTS = ['matches', 'match-count', 'builds-scanned', 'jobs-scanned', 'report-file', 'flakes', 'flaky-count', 'tracker-issue'];
+const ACTION_ONLY_INPUTS = [
+  'github-token',
+  'comment',
+  'pr-number',
+  'fail-on-match',
+  'tracker',
+  'tracker-title',
+  'tracker-label',
+];
+const OUTPUTS = [
+  'matches',
+  'match-count',
+  'builds-scanned',
+  'jobs-scanned',
+  'report-file',
+  'flakes',
+  'flaky-count',
+  'tracker-issue',
+];
 
 /** The rows of the markdown table whose header row starts with `| {first} |`, split into cells. */
 function tableRows(markdown: string, first: string): string[][] {
@@ -17,7 +34,12 @@ function tableRows(markdown: string, first: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.replace(/^\||\|$/g, '').split(/(?<!\\)\|/).map((cell) => cell.trim().replace(/\\\|/g, '|')));
+    rows.push(
+      line
+        .replace(/^\||\|$/g, '')
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim().replace(/\\\|/g, '|')),
+    );
   }
   return rows;
 }
@@ -79,9 +101,12 @@ describe('README.md', () => {
     expect(rows.map((row) => code(row[0]!))).toEqual([...action.inputs.keys()]);
     for (const [name, env, fallback] of rows) {
       const input = code(name!);
-      const key = Object.keys(SETTING_NAMES).find((k) => SETTING_NAMES[k as keyof typeof SETTING_NAMES].input === input);
+      const key = Object.keys(SETTING_NAMES).find(
+        (k) => SETTING_NAMES[k as keyof typeof SETTING_NAMES].input === input,
+      );
       const names = key ? SETTING_NAMES[key as keyof typeof SETTING_NAMES] : undefined;
-      if (key && key in DEFAULTS) expect(code(fallback!), `${input} default`).toBe(String(DEFAULTS[key as keyof typeof DEFAULTS]));
+      if (key && key in DEFAULTS)
+        expect(code(fallback!), `${input} default`).toBe(String(DEFAULTS[key as keyof typeof DEFAULTS]));
       expect(env === '' ? undefined : code(env!), `${input} fallback`).toBe(names?.env);
       const declared = action.inputs.get(input)!.default;
       if (declared !== null) expect(code(fallback!), `${input} default`).toBe(declared);
@@ -94,7 +119,9 @@ describe('README.md', () => {
 
   it('shows a workflow for schedule, pull_request and workflow_dispatch', () => {
     // GitHub workflows only: the README also shows a Buildkite pipeline step, which has no `jobs:`.
-    const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => describeWorkflow(m[1]!)).filter((w) => /^jobs:/m.test(w.text));
+    const workflows = [...docs.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => describeWorkflow(m[1]!))
+      .filter((w) => /^jobs:/m.test(w.text));
     expect(workflows.map((w) => w.trigger)).toEqual(['schedule', 'pull_request', 'workflow_dispatch']);
     for (const w of workflows) expect(w.text).toContain('buildkite-token: ${{ secrets.BUILDKITE_TOKEN }}');
     expect(workflows[0]!.text).toContain('actions/cache');
@@ -104,7 +131,9 @@ describe('README.md', () => {
 
 describe('parseSimpleYaml', () => {
   it('reads nested maps, quoted and folded scalars', () => {
-    expect(parseSimpleYaml("a: x\nb:\n  c: 'it''s'\n  d: \"q\"\n  e: >-\n    one\n    two\nf: ${{ github.token }}\n")).toEqual({
+    expect(
+      parseSimpleYaml("a: x\nb:\n  c: 'it''s'\n  d: \"q\"\n  e: >-\n    one\n    two\nf: ${{ github.token }}\n"),
+    ).toEqual({
       a: 'x',
       b: { c: "it's", d: 'q', e: 'one two' },
       f: '${{ github.token }}',

@@ -46,7 +46,10 @@ export function parseSimpleYaml(text: string): YamlMap {
       stack.push({ indent, map: child });
     } else if (value === '>-' || value === '>' || value === '|') {
       const block: string[] = [];
-      while (i + 1 < lines.length && (lines[i + 1]!.trim() === '' || lines[i + 1]!.length - lines[i + 1]!.trimStart().length > indent)) {
+      while (
+        i + 1 < lines.length &&
+        (lines[i + 1]!.trim() === '' || lines[i + 1]!.length - lines[i + 1]!.trimStart().length > indent)
+      ) {
         block.push(lines[i + 1]!.trim());
         i += 1;
       }

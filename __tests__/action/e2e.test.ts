@@ -9,7 +9,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatchRecord } from '../../src/core/types.ts';
 import { codeSpan } from '../../src/report/escape.ts';
-import { expectedCounts, expectedMatches, SPEC_PATTERNS, startSimulator, type GroundTruthQuery, type Simulator } from '../../src/simulator/index.ts';
+import {
+  expectedCounts,
+  expectedMatches,
+  SPEC_PATTERNS,
+  startSimulator,
+  type GroundTruthQuery,
+  type Simulator,
+} from '../../src/simulator/index.ts';
 import { NODE24 } from '../support/cli.ts';
 import { startGitHubStub, type GitHubStub } from '../support/github-stub.ts';
 import { expectSameMatches } from '../support/matches.ts';
@@ -54,7 +61,11 @@ beforeAll(async () => {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run bundle`);
   if (!existsSync(NODE24)) throw new Error(`${NODE24} is missing: run npm run node24`);
   sim = await startSimulator({ seed: 7, builds: 60, logLines: [20, 80] });
-  github = await startGitHubStub({ owner: OWNER, repo: REPO, tokens: { [WRITE_TOKEN]: 'write', [READ_TOKEN]: 'read' } });
+  github = await startGitHubStub({
+    owner: OWNER,
+    repo: REPO,
+    tokens: { [WRITE_TOKEN]: 'write', [READ_TOKEN]: 'read' },
+  });
   work = mkdtempSync(join(tmpdir(), 'flake-checker-e2e-'));
   PR = Number(expectedMatches(sim.dataset, query).find((m) => m.pull_request !== null)!.pull_request);
 });
@@ -67,7 +78,12 @@ afterAll(async () => {
 
 /** A pull_request event payload, trimmed to the fields an action reads but real in shape. */
 function pullRequestEvent(number: number, name = 'pull_request') {
-  const repository = { id: 1, name: REPO, full_name: `${OWNER}/${REPO}`, owner: { login: OWNER, type: 'Organization' } };
+  const repository = {
+    id: 1,
+    name: REPO,
+    full_name: `${OWNER}/${REPO}`,
+    owner: { login: OWNER, type: 'Organization' },
+  };
   return {
     name,
     payload: {
@@ -119,16 +135,23 @@ async function runAction(options: RunOptions): Promise<RunResult> {
     GITHUB_WORKSPACE: dir,
     RUNNER_TEMP: temp,
     // Short retry backoff (see retryOverridesFromEnv): fault runs need not wait seconds.
-    FLAKE_CHECKER_RETRY_BASE_MS: "2",
+    FLAKE_CHECKER_RETRY_BASE_MS: '2',
     ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
     ...options.env,
   };
-  const { status, stdout, stderr } = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
-    execFile(NODE24, [BUNDLE], { cwd: dir, env, timeout: 45_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-      done({ status: code, stdout, stderr });
-    });
-  });
+  const { status, stdout, stderr } = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
+    (done) => {
+      execFile(
+        NODE24,
+        [BUNDLE],
+        { cwd: dir, env, timeout: 45_000, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
+          done({ status: code, stdout, stderr });
+        },
+      );
+    },
+  );
   const outputs = parseOutputFile(readFileSync(files.output, 'utf8'));
   const reportPath = outputs['report-file'];
   return {
@@ -161,7 +184,13 @@ function expectNoSecret(result: RunResult, secret: string): void {
   expect(result.report).not.toContain(secret);
 }
 
-const query: GroundTruthQuery = { maxBuilds: 60, branchRegex: '.*', step: 'v1 test others', patterns: SPEC_PATTERNS, regex: true };
+const query: GroundTruthQuery = {
+  maxBuilds: 60,
+  branchRegex: '.*',
+  step: 'v1 test others',
+  patterns: SPEC_PATTERNS,
+  regex: true,
+};
 const baseInputs = () => ({
   'buildkite-token': sim.token,
   'api-url': sim.url,
@@ -217,7 +246,8 @@ describe('the bundled action on Node 24', () => {
     // The summary: counts, one section per pattern, links to builds and jobs.
     expect(first.summary).toContain(`**${expected.length} matches**`);
     expect(first.summary).toContain(`Scanned the ${counts.builds_scanned} most recent builds`);
-    for (const pattern of new Set(expected.map((e) => e.pattern))) expect(first.summary).toContain(`### ${codeSpan(pattern)}\n`);
+    for (const pattern of new Set(expected.map((e) => e.pattern)))
+      expect(first.summary).toContain(`### ${codeSpan(pattern)}\n`);
     for (const m of expected.slice(0, 5)) {
       expect(first.summary).toContain(`[build ${m.build_number}](${m.web_url})`);
       expect(first.summary).toContain(`](${m.job_url})`);
@@ -266,7 +296,9 @@ describe('the bundled action on Node 24', () => {
       event: pullRequestEvent(501, 'pull_request_target'),
     });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/^::warning::Could not comment on PR #501: HTTP 403: Resource not accessible by integration/m);
+    expect(result.stdout).toMatch(
+      /^::warning::Could not comment on PR #501: HTTP 403: Resource not accessible by integration/m,
+    );
     expect(result.stdout).not.toContain('::error::');
     expect(github.on(501)).toHaveLength(0);
     expect(Number(result.outputs['match-count'])).toBeGreaterThan(0);
@@ -287,11 +319,23 @@ describe('the bundled action on Node 24', () => {
   });
 
   it('falls back to every BK_* variable when the inputs are empty', async () => {
-    const other = await startSimulator({ seed: 11, builds: 40, org: 'acme-org', pipeline: 'nightly', logLines: [20, 80] });
+    const other = await startSimulator({
+      seed: 11,
+      builds: 40,
+      org: 'acme-org',
+      pipeline: 'nightly',
+      logLines: [20, 80],
+    });
     try {
       const patternsFile = join(work, 'patterns.txt');
       writeFileSync(patternsFile, '# flakes\nget_num_new_matched_tokens 96\nCUDA out of memory\n');
-      const q: GroundTruthQuery = { maxBuilds: 25, branchRegex: '^pull/', step: 'V1 TEST OTHERS', patterns: ['get_num_new_matched_tokens 96', 'CUDA out of memory'], regex: false };
+      const q: GroundTruthQuery = {
+        maxBuilds: 25,
+        branchRegex: '^pull/',
+        step: 'V1 TEST OTHERS',
+        patterns: ['get_num_new_matched_tokens 96', 'CUDA out of memory'],
+        regex: false,
+      };
       const env = {
         BK_TOKEN: other.token,
         BK_ORG: 'acme-org',
@@ -303,7 +347,11 @@ describe('the bundled action on Node 24', () => {
         BK_API_URL: other.url,
       };
       // The runner sets an empty INPUT_ for nothing here; empty inputs must fall through too.
-      const result = await runAction({ inputs: { 'buildkite-token': '', org: '', comment: 'off' }, env, event: scheduleEvent });
+      const result = await runAction({
+        inputs: { 'buildkite-token': '', org: '', comment: 'off' },
+        env,
+        event: scheduleEvent,
+      });
       expect(result.status).toBe(0);
       expectNoSecret(result, other.token);
       const report = JSON.parse(result.report) as { settings: Record<string, unknown> };
@@ -334,7 +382,9 @@ describe('the bundled action on Node 24', () => {
     sim.resetStats();
     const result = await runAction({ inputs: { ...baseInputs(), 'max-builds': 'abc' } });
     expect(result.status).not.toBe(0);
-    expect(result.stdout).toContain('::error::max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"');
+    expect(result.stdout).toContain(
+      '::error::max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"',
+    );
     expect(sim.stats.requests).toBe(0);
     expect(result.outputs).toEqual({});
 
@@ -352,14 +402,22 @@ describe('the bundled action on Node 24', () => {
     expect(result.stdout).toMatch(/^::error::.*401/m);
     // Named as the action's user knows it, not as the CLI's --token.
     expect(result.stdout).toContain('::error::Buildkite rejected the token (401): check buildkite-token (BK_TOKEN)');
-    expect(result.summary).toMatch(/^### flake-checker failed\n\nBuildkite rejected the token \\\(401\\\)\\: check buildkite\\-token \\\(BK\\_TOKEN\\\)/);
+    expect(result.summary).toMatch(
+      /^### flake-checker failed\n\nBuildkite rejected the token \\\(401\\\)\\: check buildkite\\-token \\\(BK\\_TOKEN\\\)/,
+    );
     expectNoSecret(result, bogus);
   });
 
   it('warns about logs it could not fetch, and fails with strict, after reporting', async () => {
     const flaky = await startSimulator({ seed: 3, builds: 12, logLines: [20, 40], faults: { cutRate: 1 } });
     try {
-      const inputs = { ...baseInputs(), 'buildkite-token': flaky.token, 'api-url': flaky.url, 'max-builds': '6', comment: 'off' };
+      const inputs = {
+        ...baseInputs(),
+        'buildkite-token': flaky.token,
+        'api-url': flaky.url,
+        'max-builds': '6',
+        comment: 'off',
+      };
       const q = { ...query, maxBuilds: 6 };
       const { jobs_selected: selected, logs_missing: missing } = expectedCounts(flaky.dataset, q);
       expect(selected - missing).toBeGreaterThan(0);

@@ -58,7 +58,7 @@ function scan(event: ActionEvent): Promise<ActionResult> {
 }
 
 describe('flakes from the bundled action', () => {
-  it('outputs the oracle\'s flakes, and comments on a scenario PR with what hit it first', async () => {
+  it("outputs the oracle's flakes, and comments on a scenario PR with what hit it first", async () => {
     const expected = expectedFlakes(sim.dataset, query);
     const matches = expectedMatches(sim.dataset, query);
     const shared = expected.find((f) => f.pattern === VERDICT_SCENARIOS.sharedPrs.text);
@@ -116,7 +116,11 @@ describe('flakes from the bundled action', () => {
         !window.has(b.number) &&
         prOf(b) !== null &&
         !sim.dataset.builds.some((o) => window.has(o.number) && prOf(o) === prOf(b)) &&
-        b.jobs.some((j) => sim.dataset.logExists(j.id) && [...sim.dataset.cleanLines(j.id)].some((l) => l.includes(VERDICT_SCENARIOS.sharedPrs.text))),
+        b.jobs.some(
+          (j) =>
+            sim.dataset.logExists(j.id) &&
+            [...sim.dataset.cleanLines(j.id)].some((l) => l.includes(VERDICT_SCENARIOS.sharedPrs.text)),
+        ),
     );
     expect(old).toBeDefined();
     const pr = Number(prOf(old!));

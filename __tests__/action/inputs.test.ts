@@ -21,7 +21,9 @@ describe('readInputs', () => {
 
   it.each(withEnv)('%s: input, else its BK_* variable, else nothing', (key, names) => {
     const field = key as keyof typeof SETTING_NAMES;
-    expect(read({ [inputVar(names.input)]: 'from-input', [names.env!]: 'from-env' }).inputs.raw[field]).toBe('from-input');
+    expect(read({ [inputVar(names.input)]: 'from-input', [names.env!]: 'from-env' }).inputs.raw[field]).toBe(
+      'from-input',
+    );
     expect(read({ [inputVar(names.input)]: '', [names.env!]: 'from-env' }).inputs.raw[field]).toBe('from-env');
     expect(read({ [inputVar(names.input)]: '  ', [names.env!]: '' }).inputs.raw[field]).toBeUndefined();
   });
@@ -46,7 +48,9 @@ describe('readInputs', () => {
     expect(read({ [inputVar('buildkite-token')]: 'bk-from-input' }).secrets).toEqual(['bk-from-input']);
     // Even when a later input is invalid.
     const secrets: string[] = [];
-    expect(() => readInputs({ BK_TOKEN: 'bk-secret', INPUT_COMMENT: 'loud' }, (s) => secrets.push(s))).toThrow(UsageError);
+    expect(() => readInputs({ BK_TOKEN: 'bk-secret', INPUT_COMMENT: 'loud' }, (s) => secrets.push(s))).toThrow(
+      UsageError,
+    );
     expect(secrets).toEqual(['bk-secret']);
   });
 
@@ -71,9 +75,14 @@ describe('readInputs', () => {
   });
 
   it('names the input and its variable when parseSettings refuses a value', () => {
-    const parse = (env: Environment) => () => parseSettings(read({ BK_TOKEN: 't', ...env }).inputs.raw, noFile, 'input');
-    expect(parse({ 'INPUT_MAX-BUILDS': 'abc' })).toThrow('max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"');
-    expect(parse({ BK_MAX_BUILDS: '0' })).toThrow('max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "0"');
+    const parse = (env: Environment) => () =>
+      parseSettings(read({ BK_TOKEN: 't', ...env }).inputs.raw, noFile, 'input');
+    expect(parse({ 'INPUT_MAX-BUILDS': 'abc' })).toThrow(
+      'max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"',
+    );
+    expect(parse({ BK_MAX_BUILDS: '0' })).toThrow(
+      'max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "0"',
+    );
     expect(parse({ INPUT_REGEX: 'maybe' })).toThrow('regex must be true or false, got "maybe"');
     expect(parse({ INPUT_CONCURRENCY: '1000' })).toThrow('concurrency must be a whole number from 1 to 64, got "1000"');
   });

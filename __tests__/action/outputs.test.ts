@@ -3,8 +3,21 @@ import { matchesOutput } from '../../src/action/outputs.ts';
 import type { MatchRecord, ScanReport } from '../../src/core/types.ts';
 
 const record = (i: number): MatchRecord => ({
-  build_number: i, branch: 'b', state: 'failed', step_label: 's', pattern: 'p', snippet: 'x'.repeat(100), web_url: '', job_id: `j${i}`,
-  job_url: '', job_state: 'failed', line: 1, count: 1, retried: false, pull_request: null, created_at: '',
+  build_number: i,
+  branch: 'b',
+  state: 'failed',
+  step_label: 's',
+  pattern: 'p',
+  snippet: 'x'.repeat(100),
+  web_url: '',
+  job_id: `j${i}`,
+  job_url: '',
+  job_state: 'failed',
+  line: 1,
+  count: 1,
+  retried: false,
+  pull_request: null,
+  created_at: '',
 });
 
 describe('the matches output', () => {

@@ -37,12 +37,31 @@ let runs = 0;
 function scheduled(patterns: readonly string[], env: Record<string, string> = {}): Promise<ActionResult> {
   const dir = join(work, `run-${++runs}`);
   mkdirSync(dir, { recursive: true });
-  const inputs = { 'buildkite-token': sim.token, 'api-url': sim.url, patterns: patterns.join('\n'), tracker: 'true', 'resolve-after': '2' };
-  return runAction({ dir, owner: OWNER, repo: REPO, githubUrl: github.url, githubToken: TOKEN, event: schedule, inputs, env: { FLAKE_CHECKER_GITHUB_RETRY_MS: '0', ...env } });
+  const inputs = {
+    'buildkite-token': sim.token,
+    'api-url': sim.url,
+    patterns: patterns.join('\n'),
+    tracker: 'true',
+    'resolve-after': '2',
+  };
+  return runAction({
+    dir,
+    owner: OWNER,
+    repo: REPO,
+    githubUrl: github.url,
+    githubToken: TOKEN,
+    event: schedule,
+    inputs,
+    env: { FLAKE_CHECKER_GITHUB_RETRY_MS: '0', ...env },
+  });
 }
 
 const trackerOf = (result: ActionResult) =>
-  (JSON.parse(result.report) as { tracker: { issue: number; flakes: { pattern: string; status: string; quiet_runs: number; first_seen: string }[] } }).tracker;
+  (
+    JSON.parse(result.report) as {
+      tracker: { issue: number; flakes: { pattern: string; status: string; quiet_runs: number; first_seen: string }[] };
+    }
+  ).tracker;
 
 describe('the tracker issue from the bundled action', () => {
   it('keeps one issue across scheduled runs, resolves a quiet flake after resolve-after runs, and survives GitHub faults', async () => {
@@ -56,7 +75,10 @@ describe('the tracker issue from the bundled action', () => {
     expect(issue).toBeGreaterThan(0);
     expect(first.stdout).toContain(`Tracker: issue #${issue} created`);
     expect(first.summary).toContain(`Tracker issue #${issue} created with this run's flakes.`);
-    expect(trackerOf(first)).toMatchObject({ issue, flakes: expect.arrayContaining([expect.objectContaining({ pattern: single, status: 'active', quiet_runs: 0 })]) });
+    expect(trackerOf(first)).toMatchObject({
+      issue,
+      flakes: expect.arrayContaining([expect.objectContaining({ pattern: single, status: 'active', quiet_runs: 0 })]),
+    });
     const firstSeen = trackerOf(first).flakes.find((f) => f.pattern === shared)!.first_seen;
 
     // A person adds a note above the managed block.
@@ -69,12 +91,21 @@ describe('the tracker issue from the bundled action', () => {
     const second = await scheduled([shared]);
     expect(second.status).toBe(0);
     expect(second.stdout).not.toContain('::warning::Could not update the tracker issue');
-    expect(trackerOf(second).flakes.find((f) => f.pattern === single)).toMatchObject({ status: 'active', quiet_runs: 1 });
+    expect(trackerOf(second).flakes.find((f) => f.pattern === single)).toMatchObject({
+      status: 'active',
+      quiet_runs: 1,
+    });
     const third = await scheduled([shared]);
-    expect(trackerOf(third).flakes.find((f) => f.pattern === single)).toMatchObject({ status: 'resolved', quiet_runs: 2 });
+    expect(trackerOf(third).flakes.find((f) => f.pattern === single)).toMatchObject({
+      status: 'resolved',
+      quiet_runs: 2,
+    });
     // Back on its next match.
     const fourth = await scheduled([shared, single]);
-    expect(trackerOf(fourth).flakes.find((f) => f.pattern === single)).toMatchObject({ status: 'active', quiet_runs: 0 });
+    expect(trackerOf(fourth).flakes.find((f) => f.pattern === single)).toMatchObject({
+      status: 'active',
+      quiet_runs: 0,
+    });
     expect(trackerOf(fourth).flakes.find((f) => f.pattern === shared)!.first_seen).toBe(firstSeen);
 
     for (const run of [second, third, fourth]) expect(Number(run.outputs['tracker-issue'])).toBe(issue);
@@ -89,8 +120,22 @@ describe('the tracker issue from the bundled action', () => {
     try {
       const dir = join(work, `run-${++runs}`);
       mkdirSync(dir, { recursive: true });
-      const inputs = { 'buildkite-token': sim.token, 'api-url': sim.url, patterns: VERDICT_SCENARIOS.sharedPrs.text, tracker: 'true' };
-      const result = await runAction({ dir, owner: OWNER, repo: REPO, githubUrl: readOnly.url, githubToken: TOKEN, event: schedule, inputs, env: { FLAKE_CHECKER_GITHUB_RETRY_MS: '0' } });
+      const inputs = {
+        'buildkite-token': sim.token,
+        'api-url': sim.url,
+        patterns: VERDICT_SCENARIOS.sharedPrs.text,
+        tracker: 'true',
+      };
+      const result = await runAction({
+        dir,
+        owner: OWNER,
+        repo: REPO,
+        githubUrl: readOnly.url,
+        githubToken: TOKEN,
+        event: schedule,
+        inputs,
+        env: { FLAKE_CHECKER_GITHUB_RETRY_MS: '0' },
+      });
       expect(result.status).toBe(0);
       expect(result.stdout).toMatch(/^::warning::Could not update the tracker issue: GitHub answered HTTP 403/m);
       expect(result.stdout).toContain('issues: write');

@@ -33,32 +33,53 @@ describe('--discover', () => {
   it('finds the planted failure in exactly the jobs that print it, and round-trips its pattern', async () => {
     const report = join(dir, 'report.json');
     const emitted = join(dir, 'patterns.txt');
-    const res = await runCli([...scope, '--discover', '--json', '--report-file', report, '--emit-patterns', emitted], env());
+    const res = await runCli(
+      [...scope, '--discover', '--json', '--report-file', report, '--emit-patterns', emitted],
+      env(),
+    );
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/^flake-checker: wrote \d+ patterns to .*patterns\.txt \(use them with --regex --patterns-file\)\n$/);
+    expect(res.stderr).toMatch(
+      /^flake-checker: wrote \d+ patterns to .*patterns\.txt \(use them with --regex --patterns-file\)\n$/,
+    );
     const records = JSON.parse(res.stdout) as DiscoveredRecord[];
     // No --pattern: discovery only, every record a discovered one.
     expect(records.length).toBeGreaterThan(0);
-    for (const r of records) expect(r).toMatchObject({ signature: expect.any(String), kind: expect.stringMatching(/^(pytest-failed|pytest-error|exception|infra)$/) });
+    for (const r of records)
+      expect(r).toMatchObject({
+        signature: expect.any(String),
+        kind: expect.stringMatching(/^(pytest-failed|pytest-error|exception|infra)$/),
+      });
 
     const kv = records.filter((r) => r.test_id?.endsWith('::test_multi_shared_storage_connector_consistency'));
     expect(kv.length).toBeGreaterThan(0);
     expect(new Set(kv.map((r) => r.signature)).size).toBe(1);
     expect(kv[0]).toMatchObject({ kind: 'pytest-failed', exception: 'AssertionError' });
     // The oracle: the jobs whose clean lines carry the planted summary line.
-    const planted = expectedMatches(sim.dataset, { maxBuilds: 120, branchRegex: '.*', step: 'v1 Test others', patterns: [SIGNATURES.kvFailed], regex: false });
+    const planted = expectedMatches(sim.dataset, {
+      maxBuilds: 120,
+      branchRegex: '.*',
+      step: 'v1 Test others',
+      patterns: [SIGNATURES.kvFailed],
+      regex: false,
+    });
     expect(planted.length).toBeGreaterThan(0);
     expect(jobsOf(kv, kv[0]!.pattern)).toEqual(planted.map((m) => m.job_id).sort());
 
     const full = JSON.parse(readFileSync(report, 'utf8')) as FullReport;
     expect(full.discovered).toHaveLength(records.length);
     const cluster = full.clusters.find((c) => c.signature === kv[0]!.signature)!;
-    expect(cluster).toMatchObject({ kind: 'pytest-failed', pattern: kv[0]!.pattern, builds: new Set(kv.map((r) => r.build_number)).size });
+    expect(cluster).toMatchObject({
+      kind: 'pytest-failed',
+      pattern: kv[0]!.pattern,
+      builds: new Set(kv.map((r) => r.build_number)).size,
+    });
     expect(full.flakes).toEqual([]);
 
     // Fed back as patterns, the regexes match the jobs discovery found them in.
     const text = readFileSync(emitted, 'utf8');
-    expect(text).toMatch(/^# pytest-failed .*test_multi_shared_storage_connector_consistency AssertionError — \d+ PRs?, \d+ builds?\n\^/m);
+    expect(text).toMatch(
+      /^# pytest-failed .*test_multi_shared_storage_connector_consistency AssertionError — \d+ PRs?, \d+ builds?\n\^/m,
+    );
     const again = await runCli([...scope, '--json', '--regex', '--patterns-file', emitted], env());
     expect(again.code).toBe(0);
     const matched = JSON.parse(again.stdout) as MatchRecord[];
@@ -72,7 +93,9 @@ describe('--discover', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^Flakes \(by spread: distinct PRs, then builds\):\n- /);
     expect(res.stdout).toMatch(/\nDiscovered failure signatures \(\d+ records, by spread\):\n- \w/);
-    expect(res.stdout).toMatch(/\n {2}e\.g\. #\d+ .+, line \d+: FAILED .*test_multi_shared_storage_connector_consistency/);
+    expect(res.stdout).toMatch(
+      /\n {2}e\.g\. #\d+ .+, line \d+: FAILED .*test_multi_shared_storage_connector_consistency/,
+    );
     expect(await runCli(['--emit-patterns', join(dir, 'x')], env())).toMatchObject({
       code: 2,
       stderr: 'flake-checker: --emit-patterns needs --discover: it writes the signatures discovery finds\n',

@@ -57,7 +57,7 @@ const verdicts = (flakes: readonly ExpectedFlake[]) =>
   flakes.map((f) => [Object.entries(VERDICT_SCENARIOS).find(([, s]) => s.text === f.pattern)?.[0], f.verdict]);
 
 describe('flakes from the bundled CLI', () => {
-  it('writes exactly the oracle\'s flakes and baseline counts to the report file, and prints them first', async () => {
+  it("writes exactly the oracle's flakes and baseline counts to the report file, and prints them first", async () => {
     const { res, report } = await scanScenarios();
     const expected = expectedFlakes(sim.dataset, query);
     // Both types describe the same object.
@@ -72,11 +72,14 @@ describe('flakes from the bundled CLI', () => {
     const heading = 'Flakes (by spread: distinct PRs, then builds):\n';
     expect(res.stdout.startsWith(heading)).toBe(true);
     expect(found).toBeGreaterThan(0);
-    const lines = res.stdout.slice(heading.length, found).split('\n').filter((l) => l.startsWith('- '));
+    const lines = res.stdout
+      .slice(heading.length, found)
+      .split('\n')
+      .filter((l) => l.startsWith('- '));
     expect(lines.map((l) => /^- (\S+) +(.*)$/.exec(l)?.slice(1))).toEqual(expected.map((f) => [f.verdict, f.pattern]));
   });
 
-  it('still prints the ground truth\'s match records with --json, none from an evidence-only build', async () => {
+  it("still prints the ground truth's match records with --json, none from an evidence-only build", async () => {
     const res = await runCli(['--json', '--no-cache', ...patternArgs], env());
     expect(res.code).toBe(0);
     const records = JSON.parse(res.stdout) as MatchRecord[];
@@ -131,7 +134,7 @@ describe('flakes from the bundled CLI', () => {
     }
   });
 
-  it('--tracker-file keeps the flakes\' history across runs: quiet runs, resolved, back on a match', async () => {
+  it("--tracker-file keeps the flakes' history across runs: quiet runs, resolved, back on a match", async () => {
     const tracker = join(dir, 'tracker.json');
     const single = VERDICT_SCENARIOS.singlePr.text;
     const shared = VERDICT_SCENARIOS.sharedPrs.text;
@@ -154,4 +157,3 @@ describe('flakes from the bundled CLI', () => {
     expect(first.tracker.issue).toBeNull();
   });
 });
-

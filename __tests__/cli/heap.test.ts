@@ -31,10 +31,16 @@ afterAll(async () => {
 /** Scans the simulator with the bundled CLI; returns the young generation's final size in bytes. */
 async function youngGeneration(node: string, nodeOptions = ''): Promise<number> {
   const file = join(dir, `young-${Math.random().toString(36).slice(2)}`);
-  const res = await runCli(['--json', '--no-cache', '--branch-regex', '.*'], {
-    BK_TOKEN: sim.token, BK_API_URL: sim.url,
-    NODE_OPTIONS: `--import=${HOOK} ${nodeOptions}`, FLAKE_CHECKER_HEAP_FILE: file,
-  }, node);
+  const res = await runCli(
+    ['--json', '--no-cache', '--branch-regex', '.*'],
+    {
+      BK_TOKEN: sim.token,
+      BK_API_URL: sim.url,
+      NODE_OPTIONS: `--import=${HOOK} ${nodeOptions}`,
+      FLAKE_CHECKER_HEAP_FILE: file,
+    },
+    node,
+  );
   expect(res.stderr).toBe(''); // V8 would complain here about a flag it does not know
   expect(res.code).toBe(0);
   expect(JSON.parse(res.stdout).length).toBeGreaterThan(0);

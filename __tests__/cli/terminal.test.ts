@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 
 /** Runs a shell command line with the simulator's variables and a clean environment. */
-async function shell(command: string, extra: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+async function shell(
+  command: string,
+  extra: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
     const { stdout, stderr } = await run('bash', ['-c', command], {
       env: { PATH: process.env.PATH ?? '', HOME: dir, ...env(), ...extra },
@@ -47,30 +50,52 @@ describe('the command line', () => {
 
   it('ends quietly when stdout closes early', async () => {
     // A big report into `head`: the CLI keeps writing after head has gone.
-    const res = await shell(`set -o pipefail; node ${CLI} --no-cache --branch-regex '.*' --step '' --pattern INFO | head -c 100 >/dev/null; echo "exit \${PIPESTATUS[0]}"`);
+    const res = await shell(
+      `set -o pipefail; node ${CLI} --no-cache --branch-regex '.*' --step '' --pattern INFO | head -c 100 >/dev/null; echo "exit \${PIPESTATUS[0]}"`,
+    );
     expect(res.stdout).toBe('exit 0\n');
     expect(res.stderr).toBe('');
   });
 
   it('--dotenv reads a .env on Node 20 and 24, names its bad lines, and refuses a missing file with its own message', async () => {
     const file = join(dir, 'scan.env');
-    writeFileSync(file, `export BK_TOKEN=${sim.token}\nexport BK_API_URL=${sim.url}\nnot a setting\nexport BK_MAX_BUILDS=5\n`);
+    writeFileSync(
+      file,
+      `export BK_TOKEN=${sim.token}\nexport BK_API_URL=${sim.url}\nnot a setting\nexport BK_MAX_BUILDS=5\n`,
+    );
     for (const node of [process.execPath, NODE24]) {
       const res = await runCli(['--json', '--no-cache', '--dotenv', file], {}, node);
       expect(res.code).toBe(0);
-      expect(res.stderr).toBe(`flake-checker: warning: ${file} line 3 is not KEY=value (or export KEY=value); ignored\n`);
+      expect(res.stderr).toBe(
+        `flake-checker: warning: ${file} line 3 is not KEY=value (or export KEY=value); ignored\n`,
+      );
       expect(JSON.parse(res.stdout)).toBeInstanceOf(Array);
       const missing = await runCli(['--dotenv', join(dir, 'missing.env')], env(), node);
-      expect(missing).toMatchObject({ code: 2, stderr: `flake-checker: --dotenv cannot be read: "${join(dir, 'missing.env')}"\n` });
+      expect(missing).toMatchObject({
+        code: 2,
+        stderr: `flake-checker: --dotenv cannot be read: "${join(dir, 'missing.env')}"\n`,
+      });
     }
   });
 
   it('an empty --step selects every step; an empty number is a usage error', async () => {
-    const all = await runCli(['--no-cache', '--json', '--max-builds', '10', '--branch-regex', '.*', '--step', '', '--pattern', 'x'], env());
+    const all = await runCli(
+      ['--no-cache', '--json', '--max-builds', '10', '--branch-regex', '.*', '--step', '', '--pattern', 'x'],
+      env(),
+    );
     expect(all.code).toBe(0);
-    const counts = expectedCounts(sim.dataset, { maxBuilds: 10, branchRegex: '.*', step: '', patterns: ['x'], regex: false });
+    const counts = expectedCounts(sim.dataset, {
+      maxBuilds: 10,
+      branchRegex: '.*',
+      step: '',
+      patterns: ['x'],
+      regex: false,
+    });
     expect(counts.jobs_selected).toBeGreaterThan(20);
-    const text = await runCli(['--no-cache', '--max-builds', '10', '--branch-regex', '.*', '--step', '', '--pattern', 'x'], env());
+    const text = await runCli(
+      ['--no-cache', '--max-builds', '10', '--branch-regex', '.*', '--step', '', '--pattern', 'x'],
+      env(),
+    );
     expect(text.stdout).toContain(`, ${counts.jobs_selected} jobs selected,`);
     expect(await runCli(['--max-builds', ''], env())).toMatchObject({
       code: 2,
@@ -79,7 +104,7 @@ describe('the command line', () => {
     expect((await runCli(['--help'])).stdout).toContain("An empty --step (--step '') selects every step.");
   });
 
-  it('fits an unknown option\'s error, with its suggestion, on one line', async () => {
+  it("fits an unknown option's error, with its suggestion, on one line", async () => {
     expect(await runCli(['--max-build', '3'], env())).toMatchObject({
       code: 2,
       stderr: "flake-checker: unknown option '--max-build' (Did you mean --max-builds?) (see --help)\n",
@@ -87,7 +112,10 @@ describe('the command line', () => {
   });
 
   it('says when the step selects no job, with the closest step labels', async () => {
-    const res = await runCli(['--no-cache', '--json', '--step', 'v1 test otters', '--branch-regex', '.*', '--max-builds', '20'], env());
+    const res = await runCli(
+      ['--no-cache', '--json', '--step', 'v1 test otters', '--branch-regex', '.*', '--max-builds', '20'],
+      env(),
+    );
     expect(res.code).toBe(0);
     expect(res.stdout).toBe('[]\n');
     expect(res.stderr).toMatch(
@@ -97,9 +125,17 @@ describe('the command line', () => {
 
   it('names the missing logs (build, step, job) in the report', async () => {
     const res = await runCli(['--no-cache', '--branch-regex', '.*', '--max-builds', '40'], env());
-    const counts = expectedCounts(sim.dataset, { maxBuilds: 40, branchRegex: '.*', step: 'v1 Test others', patterns: [], regex: true });
+    const counts = expectedCounts(sim.dataset, {
+      maxBuilds: 40,
+      branchRegex: '.*',
+      step: 'v1 Test others',
+      patterns: [],
+      regex: true,
+    });
     expect(counts.logs_missing).toBeGreaterThan(0);
-    const section = res.stdout.split(`Missing ${counts.logs_missing} log${counts.logs_missing === 1 ? '' : 's'} (404: expired or never written):\n`)[1];
+    const section = res.stdout.split(
+      `Missing ${counts.logs_missing} log${counts.logs_missing === 1 ? '' : 's'} (404: expired or never written):\n`,
+    )[1];
     expect(section).toBeDefined();
     const lines = section!.split('\n\n')[0]!.split('\n');
     expect(lines).toHaveLength(Math.min(counts.logs_missing, 20) + (counts.logs_missing > 20 ? 1 : 0));
@@ -135,13 +171,24 @@ describe('colour', () => {
 describe('progress on a terminal', () => {
   it('counts logs, MB and matches on stderr, and says when it waits for the rate limit', async () => {
     // Four requests per two-second window: the scan must wait at least once.
-    const limited = await startSimulator({ seed: 5, builds: 12, rateLimit: { windowMs: 2000, userLimit: 4, orgLimit: 1000 } });
+    const limited = await startSimulator({
+      seed: 5,
+      builds: 12,
+      rateLimit: { windowMs: 2000, userLimit: 4, orgLimit: 1000 },
+    });
     try {
-      const res = await shell(`script -qec "node ${CLI} --no-cache --branch-regex '.*' --max-builds 6 --json" /dev/null`, {
-        TERM: 'xterm', BK_TOKEN: limited.token, BK_API_URL: limited.url,
-      });
+      const res = await shell(
+        `script -qec "node ${CLI} --no-cache --branch-regex '.*' --max-builds 6 --json" /dev/null`,
+        {
+          TERM: 'xterm',
+          BK_TOKEN: limited.token,
+          BK_API_URL: limited.url,
+        },
+      );
       expect(res.code).toBe(0);
-      expect(res.stdout).toMatch(/\r\x1b\[2K6 builds listed, \d+ on matching branches · \d+\/\d+ logs, \d+\.\d MB, \d+ match/);
+      expect(res.stdout).toMatch(
+        /\r\x1b\[2K6 builds listed, \d+ on matching branches · \d+\/\d+ logs, \d+\.\d MB, \d+ match/,
+      );
       expect(res.stdout).toMatch(/ · waiting \d+ s for Buildkite's rate limit \(4\/min per user\)/);
       // The line is cleared before the report: the JSON array follows on a clean line.
       expect(res.stdout).toMatch(/\r\x1b\[2K\[/);
@@ -150,4 +197,3 @@ describe('progress on a terminal', () => {
     }
   });
 });
-

@@ -10,17 +10,31 @@ import { SIGNATURES, type FailureMode } from '../../src/simulator/index.ts';
 import { runCli } from '../support/cli.ts';
 import { expectSameMatches, fast, FAST_RETRY, settingsFor, truth, useSimulators, type Query } from './support.ts';
 
-const PATTERNS = [SIGNATURES.kvTokens, SIGNATURES.cudaIllegalAccess, SIGNATURES.connectionReset, SIGNATURES.hfReadTimeout];
+const PATTERNS = [
+  SIGNATURES.kvTokens,
+  SIGNATURES.cudaIllegalAccess,
+  SIGNATURES.connectionReset,
+  SIGNATURES.hfReadTimeout,
+];
 /** About 50 logs on seed 7: small enough for many scans, big enough for every fault to show. */
 const QUERY: Query = { maxBuilds: 60, branchRegex: '.*', step: 'v1 Test others', patterns: PATTERNS, regex: false };
 
 const simulator = useSimulators({ builds: 60, logLines: [20, 80] });
 
-
 describe('the same scan, clean and under injected faults', () => {
   it('reports the same matches byte for byte, with exactly one extra request per fault (bundled CLI)', async () => {
     const sim = await simulator({ builds: 30 });
-    const args = ['--json', '--no-cache', '--max-builds', '30', '--branch-regex', '.*', '--step', 'test', ...PATTERNS.flatMap((p) => ['--pattern', p])];
+    const args = [
+      '--json',
+      '--no-cache',
+      '--max-builds',
+      '30',
+      '--branch-regex',
+      '.*',
+      '--step',
+      'test',
+      ...PATTERNS.flatMap((p) => ['--pattern', p]),
+    ];
     const env = { BK_TOKEN: sim.token, BK_API_URL: sim.url };
 
     const clean = await runCli(args, env);
@@ -65,19 +79,22 @@ describe('the same scan, clean and under injected faults', () => {
 });
 
 describe('what is retried and what is not', () => {
-  it.each<[FailureMode]>([[408], [500], [502], [503], [504], ['reset']])('retries %s on the builds list, then succeeds', async (mode) => {
-    const sim = await simulator();
-    const clean = await scan(settingsFor(sim, QUERY), fast);
-    sim.resetStats();
-    sim.failNext('list', 2, mode);
-    const report = await scan(settingsFor(sim, QUERY), fast);
-    expect(sim.stats.scripted).toBe(2);
-    // A page that broke off or that a gateway gave up on is asked again at half the size:
-    // 60 builds, then 30, then 15 a page, so three more pages.
-    const smallerPages = mode === 504 || mode === 'reset' ? 3 : 0;
-    expect(sim.stats.requests).toBe(clean.stats.requests + 2 + smallerPages);
-    expect(report.matches).toEqual(clean.matches);
-  });
+  it.each<[FailureMode]>([[408], [500], [502], [503], [504], ['reset']])(
+    'retries %s on the builds list, then succeeds',
+    async (mode) => {
+      const sim = await simulator();
+      const clean = await scan(settingsFor(sim, QUERY), fast);
+      sim.resetStats();
+      sim.failNext('list', 2, mode);
+      const report = await scan(settingsFor(sim, QUERY), fast);
+      expect(sim.stats.scripted).toBe(2);
+      // A page that broke off or that a gateway gave up on is asked again at half the size:
+      // 60 builds, then 30, then 15 a page, so three more pages.
+      const smallerPages = mode === 504 || mode === 'reset' ? 3 : 0;
+      expect(sim.stats.requests).toBe(clean.stats.requests + 2 + smallerPages);
+      expect(report.matches).toEqual(clean.matches);
+    },
+  );
 
   it('times out an API call that never answers, and retries it', async () => {
     const sim = await simulator();
@@ -91,7 +108,10 @@ describe('what is retried and what is not', () => {
   it.each([[400], [401], [403], [404]])('never retries %s on the builds list', async (status) => {
     const sim = await simulator();
     sim.failNext('list', 5, status);
-    const error = await scan(settingsFor(sim, QUERY), fast).then(() => null, (e: unknown) => e);
+    const error = await scan(settingsFor(sim, QUERY), fast).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(status);
     expect((error as ApiError).message).not.toContain('\n');
@@ -100,7 +120,7 @@ describe('what is retried and what is not', () => {
     expect(sim.stats.scripted).toBe(1);
   });
 
-  it('never retries 400 or 404 on a log: a 400 is that log\'s failure, a 404 a missing log', async () => {
+  it("never retries 400 or 404 on a log: a 400 is that log's failure, a 404 a missing log", async () => {
     for (const status of [400, 404]) {
       const sim = await simulator();
       sim.failNext('log', 10_000, status);
@@ -117,10 +137,14 @@ describe('what is retried and what is not', () => {
     for (const status of [401, 403]) {
       const sim = await simulator();
       sim.failNext('log', 10_000, status);
-      const error = await scan(settingsFor(sim, QUERY, { concurrency: '4' }), fast).then(() => null, (e: unknown) => e);
+      const error = await scan(settingsFor(sim, QUERY, { concurrency: '4' }), fast).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(ApiError);
       expect((error as ApiError).status).toBe(status);
-      if (status === 401) expect((error as Error).message).toBe('Buildkite rejected the token (401): check --token (BK_TOKEN)');
+      if (status === 401)
+        expect((error as Error).message).toBe('Buildkite rejected the token (401): check --token (BK_TOKEN)');
       // Token check, pipeline, list, and at most the logs already in flight: queued ones never start.
       expect(sim.stats.requests).toBeLessThanOrEqual(3 + 4);
     }
@@ -133,7 +157,10 @@ describe('what is retried and what is not', () => {
     const sim = await simulator({ rateLimit: { windowMs: 60_000, orgLimit: 10_000, userLimit: 6 } });
     sim.failNext('log', 10_000, 403);
     const started = Date.now();
-    const error = await scan(settingsFor(sim, QUERY, { concurrency: '8' }), fast).then(() => null, (e: unknown) => e);
+    const error = await scan(settingsFor(sim, QUERY, { concurrency: '8' }), fast).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((error as ApiError).status).toBe(403);
     expect(sim.stats.requests).toBeLessThanOrEqual(6);
     expect(Date.now() - started).toBeLessThan(30_000);
@@ -146,8 +173,13 @@ describe('what is retried and what is not', () => {
     sim.failNext('list', 1, 'hang', 1);
     const started = Date.now();
     const settings = settingsFor(sim, { ...QUERY, maxBuilds: 150 }, { concurrency: '4' });
-    const error = await scan(settings, { http: { retry: { ...FAST_RETRY, retries: 0 }, apiTimeoutMs: 500 } }).then(() => null, (e: unknown) => e);
-    expect((error as Error).message).toMatch(/builds\?per_page=100&include_retried_jobs=true&exclude_pipeline=true&page=2 failed: timed out waiting for response headers$/);
+    const error = await scan(settings, { http: { retry: { ...FAST_RETRY, retries: 0 }, apiTimeoutMs: 500 } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(
+      /builds\?per_page=100&include_retried_jobs=true&exclude_pipeline=true&page=2 failed: timed out waiting for response headers$/,
+    );
     expect(sim.stats.stalls).toBeGreaterThan(0);
     // The default idle timeout is 30 s; nothing waited for it.
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -156,15 +188,20 @@ describe('what is retried and what is not', () => {
   it('gives up after the retry budget with the last reason', async () => {
     const sim = await simulator();
     sim.failNext('list', 100, 503);
-    const error = await scan(settingsFor(sim, QUERY), { http: { retry: { ...FAST_RETRY, retries: 3 } } }).then(() => null, (e: unknown) => e);
-    expect((error as Error).message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/v2\/organizations\/vllm\/pipelines\/ci\/builds\?per_page=60&include_retried_jobs=true&exclude_pipeline=true answered 503: Service Unavailable$/);
+    const error = await scan(settingsFor(sim, QUERY), { http: { retry: { ...FAST_RETRY, retries: 3 } } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((error as Error).message).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/v2\/organizations\/vllm\/pipelines\/ci\/builds\?per_page=60&include_retried_jobs=true&exclude_pipeline=true answered 503: Service Unavailable$/,
+    );
     // The token check, the pipeline, and the list tried 1 + 3 times.
     expect(sim.stats.requests).toBe(2 + 4);
   });
 });
 
 describe('rate limits', () => {
-  it('paces by the windows\' headers and waits for the reset, so 429s stay rare', async () => {
+  it("paces by the windows' headers and waits for the reset, so 429s stay rare", async () => {
     // A one-second user window of 20 requests: the ~50 requests of the scan span three windows.
     const sim = await simulator({ rateLimit: { windowMs: 1000, userLimit: 20, orgLimit: 100_000 } });
     const report = await scan(settingsFor(sim, QUERY), fast);
@@ -206,7 +243,7 @@ describe('transport', () => {
     expect(bytesSent[0]! - bytesSent[1]!).toBeGreaterThan(logBytes / 2);
   });
 
-  it('treats a 403 from the redirect target (object storage) as that log\'s failure, not an auth error', async () => {
+  it("treats a 403 from the redirect target (object storage) as that log's failure, not an auth error", async () => {
     const sim = await simulator({ redirectLogs: true });
     sim.failNext('redirect', 1, 403);
     const report = await scan(settingsFor(sim, QUERY), fast);
@@ -243,16 +280,33 @@ describe('logs that cannot be fetched after retries (bundled CLI)', () => {
     const sim = await simulator();
     sim.setFaults({ failLogRate: 0.25 });
     const env = { BK_TOKEN: sim.token, BK_API_URL: sim.url };
-    const args = ['--no-cache', '--max-builds', '60', '--branch-regex', '.*', ...PATTERNS.flatMap((p) => ['--pattern', p])];
-    const broken = sim.dataset.builds.flatMap((b) => b.jobs)
-      .filter((j) => j.type === 'script' && j.started_at && /v1 test others/i.test(j.name ?? '') && sim.dataset.logExists(j.id) && sim.brokenLog(j.id));
+    const args = [
+      '--no-cache',
+      '--max-builds',
+      '60',
+      '--branch-regex',
+      '.*',
+      ...PATTERNS.flatMap((p) => ['--pattern', p]),
+    ];
+    const broken = sim.dataset.builds
+      .flatMap((b) => b.jobs)
+      .filter(
+        (j) =>
+          j.type === 'script' &&
+          j.started_at &&
+          /v1 test others/i.test(j.name ?? '') &&
+          sim.dataset.logExists(j.id) &&
+          sim.brokenLog(j.id),
+      );
     expect(broken.length).toBeGreaterThan(3);
     const expected = truth(sim, QUERY).filter((m) => !sim.brokenLog(m.job_id));
 
     const human = await runCli(args, env);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`\nCould not fetch ${broken.length} logs:\n`);
-    expect(human.stdout).toMatch(/\n- #\d+ .+ \([0-9a-f-]{36}\): GET http:\/\/127\.0\.0\.1:\d+\/v2\/.+\/log\.txt answered 503: Service Unavailable\n/);
+    expect(human.stdout).toMatch(
+      /\n- #\d+ .+ \([0-9a-f-]{36}\): GET http:\/\/127\.0\.0\.1:\d+\/v2\/.+\/log\.txt answered 503: Service Unavailable\n/,
+    );
     expect(human.stderr).toBe(`flake-checker: warning: ${broken.length} logs could not be fetched\n`);
     // Each broken log was tried 1 + 4 times (the default budget), no more.
     expect(sim.stats.byStatus[503]).toBe(broken.length * 5);
@@ -266,6 +320,8 @@ describe('logs that cannot be fetched after retries (bundled CLI)', () => {
     const strict = await runCli(['--strict', ...args], env);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toContain(`Could not fetch ${broken.length} logs:`);
-    expect(strict.stderr).toBe(`flake-checker: warning: ${broken.length} logs could not be fetched (--strict: failing)\n`);
+    expect(strict.stderr).toBe(
+      `flake-checker: warning: ${broken.length} logs could not be fetched (--strict: failing)\n`,
+    );
   });
 });

@@ -12,7 +12,12 @@ import { runCli } from '../support/cli.ts';
 import { peakRssGrowth } from '../support/memory.ts';
 import { expectSameMatches, fast, settingsFor, truth, useSimulators, type Query } from './support.ts';
 
-const PATTERNS = [SIGNATURES.kvTokens, SIGNATURES.cudaIllegalAccess, SIGNATURES.connectionReset, SIGNATURES.hfReadTimeout];
+const PATTERNS = [
+  SIGNATURES.kvTokens,
+  SIGNATURES.cudaIllegalAccess,
+  SIGNATURES.connectionReset,
+  SIGNATURES.hfReadTimeout,
+];
 
 const simulator = useSimulators({ builds: 60, logLines: [20, 60] });
 
@@ -26,8 +31,18 @@ describe('hostile logs', () => {
   it('scans logs with invalid UTF-8 and NUL bytes, and empty logs, like any other', async () => {
     const sim = await simulator();
     // Every script job whose label has a space: about 500 logs, the odd ones among them.
-    const query: Query = { maxBuilds: 60, branchRegex: '.*', step: ' ', patterns: [...PATTERNS, 'Binary output: ', 'nulin'], regex: false };
-    const selected = sim.dataset.builds.flatMap((b) => b.jobs).filter((j) => j.type === 'script' && j.started_at && (j.name ?? '').includes(' ') && sim.dataset.logExists(j.id));
+    const query: Query = {
+      maxBuilds: 60,
+      branchRegex: '.*',
+      step: ' ',
+      patterns: [...PATTERNS, 'Binary output: ', 'nulin'],
+      regex: false,
+    };
+    const selected = sim.dataset.builds
+      .flatMap((b) => b.jobs)
+      .filter(
+        (j) => j.type === 'script' && j.started_at && (j.name ?? '').includes(' ') && sim.dataset.logExists(j.id),
+      );
     // NUL bytes are controls, removed by cleaning: what is left of them is the text around.
     const odd = selected.filter((j) => [...sim.dataset.cleanLines(j.id)].some((l) => l.includes('\uFFFD')));
     const empty = selected.filter((j) => sim.dataset.logSize(j.id) === 0);
@@ -58,7 +73,7 @@ describe('hostile logs', () => {
 });
 
 describe('hostile API data', () => {
-  it('survives unknown states and types, null names, pull_request {} and {id: null}, missing jobs, mistyped fields and a proxy\'s HTML 502', async () => {
+  it("survives unknown states and types, null names, pull_request {} and {id: null}, missing jobs, mistyped fields and a proxy's HTML 502", async () => {
     const sim = await simulator({ hostile: true });
     const builds = sim.dataset.builds as unknown as Record<string, unknown>[];
     // The mutations are there to meet.
@@ -71,7 +86,9 @@ describe('hostile API data', () => {
     expect(jobs.some((j) => j.type === 'script' && j.name === null)).toBe(true);
     expect(jobs.some((j) => j.type === 'script' && typeof j.name === 'number')).toBe(true);
 
-    const listed = await fetch(`${sim.url}/v2/organizations/vllm/pipelines/ci/builds?per_page=100`, { headers: { Authorization: `Bearer ${sim.token}` } });
+    const listed = await fetch(`${sim.url}/v2/organizations/vllm/pipelines/ci/builds?per_page=100`, {
+      headers: { Authorization: `Bearer ${sim.token}` },
+    });
     const served = (await listed.json()) as Record<string, unknown>[];
     expect(served.some((b) => !('jobs' in b))).toBe(true);
     expect(served.some((b) => b.jobs === null)).toBe(true);
@@ -87,7 +104,10 @@ describe('hostile API data', () => {
     expectSameMatches(report.matches, expected);
 
     // The human report renders the same data.
-    const res = await runCli(['--no-cache', '--max-builds', '60', '--branch-regex', '^pull/|^pr/', '--step', 'test'], { BK_TOKEN: sim.token, BK_API_URL: sim.url });
+    const res = await runCli(['--no-cache', '--max-builds', '60', '--branch-regex', '^pull/|^pr/', '--step', 'test'], {
+      BK_TOKEN: sim.token,
+      BK_API_URL: sim.url,
+    });
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/\nScanned 60 builds, \d+ jobs, \d+ matches found\.\n/);
   });
@@ -103,8 +123,14 @@ describe('hostile API data', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as { port: number }).port;
-      const settings = settingsFor(sim, { maxBuilds: 5, branchRegex: '.*', step: 'x', patterns: ['x'], regex: false }, { apiUrl: `http://127.0.0.1:${port}` });
-      await expect(scan(settings, fast)).rejects.toThrow(/^GET http:\/\/127\.0\.0\.1:\d+\/v2\/organizations\/vllm\/pipelines\/ci\/builds\?per_page=5&include_retried_jobs=true&exclude_pipeline=true did not answer a list of builds$/);
+      const settings = settingsFor(
+        sim,
+        { maxBuilds: 5, branchRegex: '.*', step: 'x', patterns: ['x'], regex: false },
+        { apiUrl: `http://127.0.0.1:${port}` },
+      );
+      await expect(scan(settings, fast)).rejects.toThrow(
+        /^GET http:\/\/127\.0\.0\.1:\d+\/v2\/organizations\/vllm\/pipelines\/ci\/builds\?per_page=5&include_retried_jobs=true&exclude_pipeline=true did not answer a list of builds$/,
+      );
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
@@ -112,7 +138,7 @@ describe('hostile API data', () => {
 });
 
 describe('hostile error bodies (bundled CLI)', () => {
-  it('prints a server\'s error message without its terminal escapes', async () => {
+  it("prints a server's error message without its terminal escapes", async () => {
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
@@ -123,7 +149,10 @@ describe('hostile error bodies (bundled CLI)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as { port: number }).port;
-      const res = await runCli(['--no-cache'], { BK_TOKEN: 'bkua_escape_test', BK_API_URL: `http://127.0.0.1:${port}` });
+      const res = await runCli(['--no-cache'], {
+        BK_TOKEN: 'bkua_escape_test',
+        BK_API_URL: `http://127.0.0.1:${port}`,
+      });
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/answered 400: Bad request second line2J\n$/);
       expect(res.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
@@ -145,11 +174,26 @@ describe('hostile patterns (bundled CLI)', () => {
     const cases: [string[], RegExp][] = [
       [['--regex', '--pattern', 'a(b'], /^flake-checker: pattern "a\(b" is not a valid regular expression: .+\n$/],
       [['--pattern', ''], /^flake-checker: --pattern must not be empty\n$/],
-      [['--patterns-file', join(dir, 'missing.txt')], /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) cannot be read: ".*missing\.txt" \(no such file\)\n$/],
-      [['--patterns-file', dir], /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) cannot be read: ".*" \(it is a directory\)\n$/],
-      [['--patterns-file', empty], /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) has no patterns: ".*empty\.txt"/],
-      [['--patterns-file', binary], /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) is not a text file: ".*binary\.bin" contains NUL bytes\n$/],
-      [['--patterns-file', huge], /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) is too large: ".*huge\.txt" has 2097152 bytes, at most 1048576 are allowed\n$/],
+      [
+        ['--patterns-file', join(dir, 'missing.txt')],
+        /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) cannot be read: ".*missing\.txt" \(no such file\)\n$/,
+      ],
+      [
+        ['--patterns-file', dir],
+        /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) cannot be read: ".*" \(it is a directory\)\n$/,
+      ],
+      [
+        ['--patterns-file', empty],
+        /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) has no patterns: ".*empty\.txt"/,
+      ],
+      [
+        ['--patterns-file', binary],
+        /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) is not a text file: ".*binary\.bin" contains NUL bytes\n$/,
+      ],
+      [
+        ['--patterns-file', huge],
+        /^flake-checker: --patterns-file \(BK_PATTERNS_FILE\) is too large: ".*huge\.txt" has 2097152 bytes, at most 1048576 are allowed\n$/,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, env)));
     results.forEach((res, i) => {
@@ -162,8 +206,17 @@ describe('hostile patterns (bundled CLI)', () => {
   it('stops a run whose pattern is too slow on a log, naming the pattern', async () => {
     const sim = await simulator({ builds: 10 });
     const slow = String.raw`\s*\S*\s*\S*\s*\S*Q`;
-    const settings = settingsFor(sim, { maxBuilds: 10, branchRegex: '.*', step: 'v1 Test others', patterns: [SIGNATURES.kvTokens, slow], regex: true });
-    const error = await scan(settings, { ...fast, scanBudgetMs: 50 }).then(() => null, (e: unknown) => e);
+    const settings = settingsFor(sim, {
+      maxBuilds: 10,
+      branchRegex: '.*',
+      step: 'v1 Test others',
+      patterns: [SIGNATURES.kvTokens, slow],
+      regex: true,
+    });
+    const error = await scan(settings, { ...fast, scanBudgetMs: 50 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(SlowPatternError);
     expect((error as Error).message).toBe(
       `matching one log took more than 50 ms, most of it in pattern ${JSON.stringify(slow)}: the regex likely backtracks catastrophically; make it more specific (avoid nested or adjacent unbounded repeats such as (a+)+ or .*.*)`,

@@ -16,7 +16,13 @@ describe('listing builds', () => {
   it('goes on past the deep-page refusal with created_to, losing and repeating no build', async () => {
     // Pages past 2 answer 400 "Listing builds this deep is not supported".
     const sim = await simulator({ maxPage: 2 });
-    const query: Query = { maxBuilds: 250, branchRegex: '.*', step: 'v1 Test others', patterns: PATTERNS, regex: false };
+    const query: Query = {
+      maxBuilds: 250,
+      branchRegex: '.*',
+      step: 'v1 Test others',
+      patterns: PATTERNS,
+      regex: false,
+    };
     const report = await scan(settingsFor(sim, query), fast);
     expect(report.stats.builds_scanned).toBe(250);
     expect(report.stats.jobs_selected).toBe(expectedCounts(sim.dataset, query).jobs_selected);
@@ -30,7 +36,13 @@ describe('listing builds', () => {
     const sim = await simulator();
     // The first two list requests get no answer until the client gives up.
     sim.failNext('list', 2, 'hang');
-    const query: Query = { maxBuilds: 200, branchRegex: '.*', step: 'v1 Test others', patterns: PATTERNS, regex: false };
+    const query: Query = {
+      maxBuilds: 200,
+      branchRegex: '.*',
+      step: 'v1 Test others',
+      patterns: PATTERNS,
+      regex: false,
+    };
     const report = await scan(settingsFor(sim, query), { http: { retry: FAST_RETRY, apiTimeoutMs: 300 } });
     expect(report.stats.builds_scanned).toBe(200);
     expectSameMatches(report.matches, truth(sim, query));

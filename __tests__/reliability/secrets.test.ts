@@ -34,7 +34,9 @@ describe('the token never appears in output', () => {
     sim.failNext('list', 100, 500);
     const exhausted = await runCli(['--json', ...ARGS], { BK_TOKEN: sim.token, BK_API_URL: sim.url });
     expect(exhausted.code).toBe(1);
-    expect(exhausted.stderr).toMatch(/answered 500: Internal Server Error \(request had Authorization: Bearer \*\*\*\)\n$/);
+    expect(exhausted.stderr).toMatch(
+      /answered 500: Internal Server Error \(request had Authorization: Bearer \*\*\*\)\n$/,
+    );
     expectNoToken(exhausted, sim.token);
   });
 
@@ -47,7 +49,16 @@ describe('the token never appears in output', () => {
       expect(`${res.stdout}${res.stderr}`).toContain('Bearer ***');
       expectNoToken(res, sim.token);
     }
-    const report = await scan(settingsFor(sim, { maxBuilds: 40, branchRegex: '.*', step: 'v1 Test others', patterns: [SIGNATURES.kvTokens], regex: false }), fast);
+    const report = await scan(
+      settingsFor(sim, {
+        maxBuilds: 40,
+        branchRegex: '.*',
+        step: 'v1 Test others',
+        patterns: [SIGNATURES.kvTokens],
+        regex: false,
+      }),
+      fast,
+    );
     expect(report.failures.length).toBeGreaterThan(0);
     expect(JSON.stringify(report)).not.toContain(sim.token);
   });
@@ -73,12 +84,18 @@ describe('the token goes to the API host only', () => {
     const api = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url === '/v2/access-token') return res.end('{"scopes":["read_builds","read_build_logs"]}');
-      res.setHeader('link', `<http://localhost:${(other.address() as AddressInfo).port}/v2/organizations/vllm/pipelines/ci/builds?page=2>; rel="next"`);
+      res.setHeader(
+        'link',
+        `<http://localhost:${(other.address() as AddressInfo).port}/v2/organizations/vllm/pipelines/ci/builds?page=2>; rel="next"`,
+      );
       res.end('[{"number":1,"jobs":[]}]');
     });
     for (const server of [api, other]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const res = await runCli(['--max-builds', '200'], { BK_TOKEN: token, BK_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}` });
+      const res = await runCli(['--max-builds', '200'], {
+        BK_TOKEN: token,
+        BK_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}`,
+      });
       expect(res.code).toBe(1);
       expect(res.stderr).toMatch(/gave a next-page link to another host \(http:\/\/localhost:\d+\); not followed\n$/);
       expect(elsewhere).toEqual([]);

@@ -4,7 +4,14 @@
 import { afterEach } from 'vitest';
 import type { RetryPolicy } from '../../src/buildkite/http.ts';
 import { NO_RAW_SETTINGS, parseSettings, type RawSettings, type Settings } from '../../src/settings.ts';
-import { expectedMatches, startSimulator, type ExpectedMatch, type GroundTruthQuery, type Simulator, type SimulatorOptions } from '../../src/simulator/index.ts';
+import {
+  expectedMatches,
+  startSimulator,
+  type ExpectedMatch,
+  type GroundTruthQuery,
+  type Simulator,
+  type SimulatorOptions,
+} from '../../src/simulator/index.ts';
 
 /** Retries as the product does them, with millisecond delays and a wider budget so that
  * fault rates of 20-30 % cannot exhaust it by chance. */
@@ -23,7 +30,12 @@ export function useSimulators(defaults: SimulatorOptions): (options?: SimulatorO
     await Promise.all(sims.splice(0).map((s) => s.close()));
   });
   return async (options = {}) => {
-    const sim = await startSimulator({ seed: 7, rateLimit: { orgLimit: 100_000, userLimit: 100_000 }, ...defaults, ...options });
+    const sim = await startSimulator({
+      seed: 7,
+      rateLimit: { orgLimit: 100_000, userLimit: 100_000 },
+      ...defaults,
+      ...options,
+    });
     sims.push(sim);
     return sim;
   };

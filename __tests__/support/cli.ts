@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../dist/cli/index.js', import.meta.url));
 
 /** The Node 24 binary `npm run node24` installs (scripts/ensure-node24.mjs): the action's runtime. */
-export const NODE24 = fileURLToPath(new URL(`../../.cache/node24/node_modules/node-${process.platform}-${process.arch}/bin/node`, import.meta.url));
+export const NODE24 = fileURLToPath(
+  new URL(`../../.cache/node24/node_modules/node-${process.platform}-${process.arch}/bin/node`, import.meta.url),
+);
 
 export interface CliResult {
   readonly code: number | null;
@@ -15,7 +17,11 @@ export interface CliResult {
 }
 
 /** Runs the CLI with exactly `env` (plus PATH), so the developer's BK_* never leak in. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}, node = process.execPath): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  node = process.execPath,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [CLI, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', FLAKE_CHECKER_RETRY_BASE_MS: '2', ...env },

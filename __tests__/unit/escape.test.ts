@@ -66,7 +66,9 @@ describe('neutralizeMentions', () => {
   });
 
   it('leaves text without those shapes alone', () => {
-    expect(neutralizeMentions('FAILED test_x.py::test_y - AssertionError')).toBe('FAILED test_x.py::test_y - AssertionError');
+    expect(neutralizeMentions('FAILED test_x.py::test_y - AssertionError')).toBe(
+      'FAILED test_x.py::test_y - AssertionError',
+    );
   });
 });
 
@@ -119,7 +121,9 @@ describe('safeUrl and link', () => {
     expect(safeUrl('data:text/html,<b>x</b>')).toBeNull();
     expect(safeUrl('/relative')).toBeNull();
     expect(safeUrl(null)).toBeNull();
-    expect(safeUrl('https://buildkite.com/vllm/ci/builds/1#0190-abc')).toBe('https://buildkite.com/vllm/ci/builds/1#0190-abc');
+    expect(safeUrl('https://buildkite.com/vllm/ci/builds/1#0190-abc')).toBe(
+      'https://buildkite.com/vllm/ci/builds/1#0190-abc',
+    );
   });
 
   it('encodes what could end the link or a table cell', () => {

@@ -17,15 +17,24 @@ function randomValue(rand: () => number, depth = 0): unknown {
   if (depth > 3 || r < 0.3) {
     const pick = Math.floor(rand() * 6);
     const strings = ['a"b', 'x\\\\y', '[{]}', 'é中🙂', '\\u0041\n\t', ',', ''];
-    return [Math.floor(rand() * 1e6) - 5e5, rand() * 10, true, false, null, strings[Math.floor(rand() * strings.length)]][pick];
+    return [
+      Math.floor(rand() * 1e6) - 5e5,
+      rand() * 10,
+      true,
+      false,
+      null,
+      strings[Math.floor(rand() * strings.length)],
+    ][pick];
   }
   if (r < 0.6) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
-  return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [`k${i}"]`, randomValue(rand, depth + 1)]));
+  return Object.fromEntries(
+    Array.from({ length: Math.floor(rand() * 4) }, (_, i) => [`k${i}"]`, randomValue(rand, depth + 1)]),
+  );
 }
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('JsonArrayReader', () => {

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -118,7 +127,9 @@ describe('LogCache', () => {
     }
     // Used in the order c, a, d, b (oldest first): b was read last.
     const base = Date.now() / 1000 - 1000;
-    [keys[2]!, keys[0]!, keys[3]!, keys[1]!].forEach((key, i) => utimesSync(entryPath(key), base + i * 10, base + i * 10));
+    [keys[2]!, keys[0]!, keys[3]!, keys[1]!].forEach((key, i) =>
+      utimesSync(entryPath(key), base + i * 10, base + i * 10),
+    );
     const cache = new LogCache(dir, sizes[keys[3]!]! + sizes[keys[1]!]!);
     await cache.evict();
     expect(cache.stats.evicted).toBe(2);

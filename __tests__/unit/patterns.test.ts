@@ -7,7 +7,10 @@ const invalid = (pattern: string, reason: string) => new Error(`${pattern}: ${re
 
 describe('requiredLiteral', () => {
   it.each([
-    [String.raw`FAILED .*::test_multi_shared_storage_connector_consistency\b`, '::test_multi_shared_storage_connector_consistency'],
+    [
+      String.raw`FAILED .*::test_multi_shared_storage_connector_consistency\b`,
+      '::test_multi_shared_storage_connector_consistency',
+    ],
     [String.raw`\d+ failed, \d+ passed`, ' failed, '],
     ['colou?r', 'colo'],
     ['abc*', 'ab'],
@@ -25,25 +28,52 @@ describe('requiredLiteral', () => {
     expect(requiredLiteral(source)).toBe(needle);
   });
 
-  it.each(['ab|cd', String.raw`\x41bcd`, String.raw`\u0041bc`, String.raw`(a)\1`, String.raw`\cJ`, 'a*', '.+', '(unclosed', '[unclosed'])(
-    'gives up on %s',
-    (source) => {
-      const literal = requiredLiteral(source);
-      expect(literal === null || literal.length < 2).toBe(true);
-    },
-  );
+  it.each([
+    'ab|cd',
+    String.raw`\x41bcd`,
+    String.raw`\u0041bc`,
+    String.raw`(a)\1`,
+    String.raw`\cJ`,
+    'a*',
+    '.+',
+    '(unclosed',
+    '[unclosed',
+  ])('gives up on %s', (source) => {
+    const literal = requiredLiteral(source);
+    expect(literal === null || literal.length < 2).toBe(true);
+  });
 
   it('is contained in every match, over a corpus of lines and patterns', () => {
     const patterns = [
-      String.raw`FAILED .*::test_\w+`, String.raw`err(or)?: \d+`, 'a+b*c?d{1,2}e{0,3}fgh', String.raw`x\.y\+z`, '[^a]bcd(?:e|f)gh', '(?=abc)abcd', 'ab{2}cd', 'p😀?q',
+      String.raw`FAILED .*::test_\w+`,
+      String.raw`err(or)?: \d+`,
+      'a+b*c?d{1,2}e{0,3}fgh',
+      String.raw`x\.y\+z`,
+      '[^a]bcd(?:e|f)gh',
+      '(?=abc)abcd',
+      'ab{2}cd',
+      'p😀?q',
     ];
     const lines = [
-      'FAILED a.py::test_x', 'error: 12', 'err: 3', 'abcddfgh', 'aadfgh', 'aabbcdeeefgh', 'x.y+z', 'zbcdegh', 'abcd', 'abbcd', 'p\ud83dq', 'p😀q', 'pq',
+      'FAILED a.py::test_x',
+      'error: 12',
+      'err: 3',
+      'abcddfgh',
+      'aadfgh',
+      'aabbcdeeefgh',
+      'x.y+z',
+      'zbcdegh',
+      'abcd',
+      'abbcd',
+      'p\ud83dq',
+      'p😀q',
+      'pq',
     ];
     for (const source of patterns) {
       const literal = requiredLiteral(source);
       const re = new RegExp(source);
-      for (const line of lines) if (re.test(line) && literal !== null) expect(line, `${source} on ${line}`).toContain(literal);
+      for (const line of lines)
+        if (re.test(line) && literal !== null) expect(line, `${source} on ${line}`).toContain(literal);
     }
   });
 

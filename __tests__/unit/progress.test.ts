@@ -19,7 +19,9 @@ describe('the terminal status line', () => {
   });
 
   it('names the organization window and a limit it was not told', () => {
-    expect(describeWait({ kind: 'waiting', untilMs: 5000, scope: 'org', limit: null }, 0)).toBe("waiting 5 s for Buildkite's rate limit (per organization)");
+    expect(describeWait({ kind: 'waiting', untilMs: 5000, scope: 'org', limit: null }, 0)).toBe(
+      "waiting 5 s for Buildkite's rate limit (per organization)",
+    );
   });
 });
 

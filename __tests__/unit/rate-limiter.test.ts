@@ -6,14 +6,26 @@ import { nextLink } from '../../src/buildkite/client.ts';
 function virtualClock(): Clock & { slept: number[] } {
   let now = 1_000_000;
   const slept: number[] = [];
-  return { slept, now: () => now, random: () => 0, sleep: async (ms) => { slept.push(ms); now += ms; } };
+  return {
+    slept,
+    now: () => now,
+    random: () => 0,
+    sleep: async (ms) => {
+      slept.push(ms);
+      now += ms;
+    },
+  };
 }
 const headers = (h: Record<string, string>) => (name: string) => h[name] ?? null;
 
 const window = (user: { limit: number; remaining: number; reset: number }) =>
   headers({
-    'ratelimit-limit': '400', 'ratelimit-remaining': '399', 'ratelimit-reset': '60',
-    'ratelimit-user-limit': String(user.limit), 'ratelimit-user-remaining': String(user.remaining), 'ratelimit-user-reset': String(user.reset),
+    'ratelimit-limit': '400',
+    'ratelimit-remaining': '399',
+    'ratelimit-reset': '60',
+    'ratelimit-user-limit': String(user.limit),
+    'ratelimit-user-remaining': String(user.remaining),
+    'ratelimit-user-reset': String(user.reset),
   });
 
 describe('RateLimiter', () => {
@@ -98,7 +110,8 @@ describe('RateLimiter', () => {
 
 describe('nextLink', () => {
   it('finds rel="next" among prev/first/last', () => {
-    const link = '<https://api.buildkite.com/v2/x?page=1>; rel="first", <https://api.buildkite.com/v2/x?page=3>; rel="next", <https://api.buildkite.com/v2/x?page=9>; rel="last"';
+    const link =
+      '<https://api.buildkite.com/v2/x?page=1>; rel="first", <https://api.buildkite.com/v2/x?page=3>; rel="next", <https://api.buildkite.com/v2/x?page=9>; rel="last"';
     expect(nextLink(link)).toBe('https://api.buildkite.com/v2/x?page=3');
     expect(nextLink('<https://a/x?page=1>; rel="prev"')).toBeNull();
     expect(nextLink(null)).toBeNull();

@@ -10,7 +10,11 @@ const settings: ReportSettings = {
   step: 'v1 Test others',
   branchRegex: '.*',
   maxBuilds: 60,
-  patterns: ['FAILED .*::test_multi_shared_storage_connector_consistency\\b', 'get_num_new_matched_tokens 96', 'never matches'],
+  patterns: [
+    'FAILED .*::test_multi_shared_storage_connector_consistency\\b',
+    'get_num_new_matched_tokens 96',
+    'never matches',
+  ],
   regex: true,
 };
 
@@ -35,14 +39,32 @@ const stats: ScanStats = {
 
 const flakes: Flake[] = [
   {
-    pattern: settings.patterns[0]!, verdict: 'flaky', reason: 'seen in 2 PRs and on main 0 times; passed on retry 1 time',
-    prs: ['20007', '20123'], builds: 2, jobs: 2, passed_on_retry: 1, main_builds: 0, first_seen: '2026-07-31T10:00:00Z',
-    last_seen: '2026-08-01T10:00:00Z', first_build: 1195, last_build: 1201,
+    pattern: settings.patterns[0]!,
+    verdict: 'flaky',
+    reason: 'seen in 2 PRs and on main 0 times; passed on retry 1 time',
+    prs: ['20007', '20123'],
+    builds: 2,
+    jobs: 2,
+    passed_on_retry: 1,
+    main_builds: 0,
+    first_seen: '2026-07-31T10:00:00Z',
+    last_seen: '2026-08-01T10:00:00Z',
+    first_build: 1195,
+    last_build: 1201,
   },
   {
-    pattern: settings.patterns[1]!, verdict: 'broken-main', reason: 'seen in 0 PRs and on main 2 times; passed on retry 0 times',
-    prs: [], builds: 3, jobs: 3, passed_on_retry: 0, main_builds: 2, first_seen: '2026-07-30T10:00:00Z',
-    last_seen: '2026-08-01T10:00:00Z', first_build: 1150, last_build: 1188,
+    pattern: settings.patterns[1]!,
+    verdict: 'broken-main',
+    reason: 'seen in 0 PRs and on main 2 times; passed on retry 0 times',
+    prs: [],
+    builds: 3,
+    jobs: 3,
+    passed_on_retry: 0,
+    main_builds: 2,
+    first_seen: '2026-07-30T10:00:00Z',
+    last_seen: '2026-08-01T10:00:00Z',
+    first_build: 1150,
+    last_build: 1188,
   },
 ];
 
@@ -53,7 +75,8 @@ function match(overrides: Partial<MatchRecord>): MatchRecord {
     state: 'failed',
     step_label: ':nvidia: V1 Test others',
     pattern: settings.patterns[0]!,
-    snippet: 'FAILED tests/v1/kv_connector/test_multi.py::test_multi_shared_storage_connector_consistency - AssertionError',
+    snippet:
+      'FAILED tests/v1/kv_connector/test_multi.py::test_multi_shared_storage_connector_consistency - AssertionError',
     web_url: 'https://buildkite.com/vllm/ci/builds/1201',
     job_id: '0190aaaa-0000-4000-8000-000000000001',
     job_url: 'https://buildkite.com/vllm/ci/builds/1201#0190aaaa-0000-4000-8000-000000000001',
@@ -88,7 +111,11 @@ const report: ScanReport = {
   clusters: [],
   baselineBranch: 'main',
   repository: 'https://github.com/vllm-project/vllm.git',
-  matches: [match({}), match({ build_number: 1195, pull_request: '20007', web_url: 'https://buildkite.com/vllm/ci/builds/1195' }), hostile],
+  matches: [
+    match({}),
+    match({ build_number: 1195, pull_request: '20007', web_url: 'https://buildkite.com/vllm/ci/builds/1195' }),
+    hostile,
+  ],
   stats,
   failures: [],
   warnings: [],
@@ -163,9 +190,11 @@ describe('renderReport', () => {
     expect(md).not.toMatch(/https?:\/\/evil/);
   });
 
-  it('links PR numbers to the fallback repository when the pipeline\'s is not on GitHub, and not at all without one', () => {
+  it("links PR numbers to the fallback repository when the pipeline's is not on GitHub, and not at all without one", () => {
     const gitlab = { ...report, repository: 'https://gitlab.com/x/y.git' };
-    expect(renderReport(gitlab, settings, { ...options, fallbackRepositoryUrl: 'https://github.com/o/r' })).toContain('[#20123](https://github.com/o/r/pull/20123)');
+    expect(renderReport(gitlab, settings, { ...options, fallbackRepositoryUrl: 'https://github.com/o/r' })).toContain(
+      '[#20123](https://github.com/o/r/pull/20123)',
+    );
     const none = renderReport(gitlab, settings, options);
     expect(none).not.toContain('/pull/');
     expect(none).toContain(`\\#${ZWSP}20123`);
@@ -179,8 +208,18 @@ describe('renderReport', () => {
   });
 
   it('warns about logs that could not be fetched, grouped by reason', () => {
-    const failure = { build_number: 1, job_id: 'j', step_label: 's', job_url: 'https://x.example', reason: 'HTTP 500 from GET …/log.txt' };
-    const md = renderReport({ ...empty, failures: [failure, failure, { ...failure, reason: 'timed out <b>@x</b>' }] }, settings, options);
+    const failure = {
+      build_number: 1,
+      job_id: 'j',
+      step_label: 's',
+      job_url: 'https://x.example',
+      reason: 'HTTP 500 from GET …/log.txt',
+    };
+    const md = renderReport(
+      { ...empty, failures: [failure, failure, { ...failure, reason: 'timed out <b>@x</b>' }] },
+      settings,
+      options,
+    );
     expect(md).toContain('> [!WARNING]\n> 3 logs could not be fetched');
     expect(md).toContain('> - 2 × HTTP 500');
     expect(md).toContain('> - 1 × timed out \\<b\\>');
@@ -197,7 +236,9 @@ describe('renderReport', () => {
     const noisy: MatchRecord[] = Array.from({ length: 2000 }, (_, i) =>
       match({ build_number: 5000 - i, snippet: `noise ${i} ${'é'.repeat(100)}`, pattern: settings.patterns[0]! }),
     );
-    const real = [0, 1, 2].map((i) => match({ build_number: 100 + i, pattern: settings.patterns[1]!, snippet: `real ${i}` }));
+    const real = [0, 1, 2].map((i) =>
+      match({ build_number: 100 + i, pattern: settings.patterns[1]!, snippet: `real ${i}` }),
+    );
     const cutReport = { ...report, matches: [...noisy, ...real] };
     for (const maxBytes of [20_000, 65_536 - 512]) {
       const md = renderReport(cutReport, settings, { ...options, maxBytes, footer: '<sub>footer</sub>' });
@@ -206,7 +247,9 @@ describe('renderReport', () => {
       expect(shown).toBeGreaterThan(10);
       for (const flake of flakes) expect(md).toContain(`### \`${flake.pattern}\``);
       for (const i of [0, 1, 2]) expect(md).toContain(`\`real ${i}\``);
-      expect(md).toContain(`Cut to stay under GitHub's size limit: ${shown} of 2003 matches are shown. The complete list is in the \`report-file\` output.`);
+      expect(md).toContain(
+        `Cut to stay under GitHub's size limit: ${shown} of 2003 matches are shown. The complete list is in the \`report-file\` output.`,
+      );
       expect(md.trimEnd().endsWith('<sub>footer</sub>')).toBe(true);
     }
   });
@@ -217,9 +260,10 @@ describe('renderReport', () => {
 });
 
 describe('renderReport for a PR comment', () => {
-  const forPr = (pr: string, r: ScanReport = report) => renderReport(r, settings, { ...options, pullRequest: pr, prefix: '<!-- m -->' });
+  const forPr = (pr: string, r: ScanReport = report) =>
+    renderReport(r, settings, { ...options, pullRequest: pr, prefix: '<!-- m -->' });
 
-  it('leads with the patterns that hit this PR, in a PR author\'s words, then collapses the wider list', () => {
+  it("leads with the patterns that hit this PR, in a PR author's words, then collapses the wider list", () => {
     const md = forPr('20123');
     const lead = md.slice(0, md.indexOf('<details><summary>Every pattern'));
     expect(lead).toContain('### This PR ([#20123](https://github.com/vllm-project/vllm/pull/20123))');
@@ -229,7 +273,7 @@ describe('renderReport for a PR comment', () => {
     expect(md.indexOf('</details>')).toBeGreaterThan(md.indexOf('### `get_num_new_matched_tokens 96`'));
   });
 
-  it('sorts this PR\'s patterns before the others in the wider list', () => {
+  it("sorts this PR's patterns before the others in the wider list", () => {
     const only: ScanReport = { ...report, flakes: [flakes[1]!, { ...flakes[0]!, prs: ['77'] }] };
     const md = forPr('77', only);
     expect(md.indexOf('| `FAILED')).toBeLessThan(md.indexOf('| `get_num'));
@@ -244,13 +288,27 @@ describe('renderReport for a PR comment', () => {
   });
 
   it('tells the PR about its own builds older than the window, with the evidence of the window', () => {
-    const older = match({ build_number: 900, pull_request: '31', pattern: settings.patterns[2]!, snippet: 'never matches here' });
-    const seenElsewhere = match({ build_number: 901, pull_request: '31', pattern: settings.patterns[0]!, snippet: 'kv' });
+    const older = match({
+      build_number: 900,
+      pull_request: '31',
+      pattern: settings.patterns[2]!,
+      snippet: 'never matches here',
+    });
+    const seenElsewhere = match({
+      build_number: 901,
+      pull_request: '31',
+      pattern: settings.patterns[0]!,
+      snippet: 'kv',
+    });
     const md = forPr('31', { ...report, pullRequestMatches: [older, seenElsewhere] });
     const lead = md.slice(0, md.indexOf('<details>'));
-    expect(lead).toContain('- `never matches`: **only in this PR** (in builds older than the scanned window). Here: [build 900]');
+    expect(lead).toContain(
+      '- `never matches`: **only in this PR** (in builds older than the scanned window). Here: [build 900]',
+    );
     // A pattern the window also judged keeps that judgement, relative to this PR.
-    expect(lead).toContain('**known flake**: seen in 2 other PRs since Jul 31, passed on retry 1 time. Here: [build 901]');
+    expect(lead).toContain(
+      '**known flake**: seen in 2 other PRs since Jul 31, passed on retry 1 time. Here: [build 901]',
+    );
   });
 
   it('tells a PR without matches which patterns were searched', () => {

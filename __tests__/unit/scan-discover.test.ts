@@ -23,13 +23,16 @@ function direct(text: string) {
 function scanned(text: string, size: number, patterns: string[] = []) {
   const extractor = new FailureExtractor();
   const visited: number[] = [];
-  const scanner = new LogScanner(compilePatterns(patterns, false, (p) => new Error(p)), {
-    needles: DISCOVER_NEEDLES,
-    visit: (n, line) => {
-      visited.push(n);
-      extractor.push(n, line);
+  const scanner = new LogScanner(
+    compilePatterns(patterns, false, (p) => new Error(p)),
+    {
+      needles: DISCOVER_NEEDLES,
+      visit: (n, line) => {
+        visited.push(n);
+        extractor.push(n, line);
+      },
     },
-  });
+  );
   const bytes = Buffer.from(text);
   for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size));
   const hits = scanner.end();
@@ -58,7 +61,8 @@ describe('discovery in the scanner', () => {
   });
 
   it('hands over only lines holding a needle, and still matches the patterns', () => {
-    const text = 'plain line\nFAILED tests/test_a.py::test_x - AssertionError: boom\nno needle here\nERROR tests/test_b.py::test_y\n';
+    const text =
+      'plain line\nFAILED tests/test_a.py::test_x - AssertionError: boom\nno needle here\nERROR tests/test_b.py::test_y\n';
     const got = scanned(text, 5, ['boom']);
     expect(got.visited).toEqual([2, 4]);
     expect(got.hits).toEqual([{ line: 2, snippet: 'FAILED tests/test_a.py::test_x - AssertionError: boom', count: 1 }]);

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  applyBackspaces, cleanLines, cleanLogText, stripEscapes, stripTimestampPrefixes, toPrintable,
+  applyBackspaces,
+  cleanLines,
+  cleanLogText,
+  stripEscapes,
+  stripTimestampPrefixes,
+  toPrintable,
 } from '../../src/core/clean-line.ts';
 import { compilePatterns } from '../../src/core/patterns.ts';
 import { LogScanner, MAX_LINE_BYTES, type PatternHit } from '../../src/core/scan-log.ts';
@@ -41,8 +46,9 @@ describe('cleaning', () => {
     expect(stripEscapes('\x1b]1339;content=a\\;b\\\\c;url=https://x.example\x1b\\')).toBe('a;b\\c');
     expect(stripEscapes('\x1b]1339;url=artifact://a\\;b.xml\x07')).toBe('artifact://a;b.xml');
     // Keys in any case; an empty content gives way to the URL; the last of a key wins.
-    expect(stripEscapes('\x1b]1339;URL=u;Content=\x07|\x1b]1339;url=u;content=\x07|\x1b]1339;content=x;content=y\x07'))
-      .toBe('u|u|y');
+    expect(
+      stripEscapes('\x1b]1339;URL=u;Content=\x07|\x1b]1339;url=u;content=\x07|\x1b]1339;content=x;content=y\x07'),
+    ).toBe('u|u|y');
     expect(stripEscapes('\x1b]1339;x;=v;url\x07|\x1b]1339\x07|\x1b]13390;url=u\x07')).toBe('||');
     // A link cut by a line break or a stray ESC is no link: what D leaves of it stays, as before.
     expect(stripEscapes('\x1b]1339;url=u\nx')).toBe('1339;url=u\nx');
@@ -64,8 +70,9 @@ describe('cleaning', () => {
   });
 
   it('removes control characters but tab, line breaks and backspace, and C1 controls', () => {
-    expect(cleanLogText('a\x00b\x07c\x7fd\x0be\x0cf\x1fg\x9bh\u0085i\u0080j\u009fk\u00a0l\tm'))
-      .toBe('abcdefghijk\u00a0l\tm');
+    expect(cleanLogText('a\x00b\x07c\x7fd\x0be\x0cf\x1fg\x9bh\u0085i\u0080j\u009fk\u00a0l\tm')).toBe(
+      'abcdefghijk\u00a0l\tm',
+    );
     expect(cleanLogText('a\x1b\x00[31mb')).toBe('a[31mb');
   });
 
@@ -144,9 +151,22 @@ describe('cleaning', () => {
 
 describe('LogScanner', () => {
   const expected = [
-    { line: 15, count: 1, snippet: 'FAILED v1/kv_connector/unit/test_multi_connector.py::test_multi_shared_storage_connector_consistency - AssertionError' },
-    { line: 13, count: 1, snippet: "E         At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'" },
-    { line: 12, count: 2, snippet: "E       AssertionError: assert ['get_num_new_matched_tokens 96', 'build_connector_meta'] == [...]" },
+    {
+      line: 15,
+      count: 1,
+      snippet:
+        'FAILED v1/kv_connector/unit/test_multi_connector.py::test_multi_shared_storage_connector_consistency - AssertionError',
+    },
+    {
+      line: 13,
+      count: 1,
+      snippet: "E         At index 2 diff: 'get_num_new_matched_tokens 96' != 'build_connector_meta'",
+    },
+    {
+      line: 12,
+      count: 2,
+      snippet: "E       AssertionError: assert ['get_num_new_matched_tokens 96', 'build_connector_meta'] == [...]",
+    },
   ];
 
   it('finds the spec patterns in an ANSI-coloured log with mid-word markers', () => {
@@ -154,7 +174,8 @@ describe('LogScanner', () => {
   });
 
   it('gives the same answer whatever the chunk size (byte by byte included)', () => {
-    for (const size of [1, 2, 3, 7, 64, 1000]) expect(scan(fixture, [...DEFAULT_PATTERNS], true, size)).toEqual(expected);
+    for (const size of [1, 2, 3, 7, 64, 1000])
+      expect(scan(fixture, [...DEFAULT_PATTERNS], true, size)).toEqual(expected);
   });
 
   it('matches literal patterns literally', () => {
@@ -171,7 +192,9 @@ describe('LogScanner', () => {
 
   it('does not count a match that spans lines, and anchors work per line', () => {
     expect(scan(Buffer.from('foo\nbar\n'), ['foo\\sbar'], true)).toEqual([null]);
-    expect(scan(Buffer.from('x FAILED\nFAILED y\n'), ['^FAILED'], true)).toEqual([{ line: 2, count: 1, snippet: 'FAILED y' }]);
+    expect(scan(Buffer.from('x FAILED\nFAILED y\n'), ['^FAILED'], true)).toEqual([
+      { line: 2, count: 1, snippet: 'FAILED y' },
+    ]);
     expect(scan(Buffer.from('a\nb\n'), ['x*'], true)).toEqual([{ line: 1, count: 2, snippet: 'a' }]);
   });
 
@@ -203,8 +226,12 @@ describe('LogScanner', () => {
 
   it('drops a byte-order mark at the start only, as TextDecoder does', () => {
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
-    expect(scan(Buffer.concat([bom, Buffer.from('^x\n')]), ['^\\^x'], true, 1)).toEqual([{ line: 1, count: 1, snippet: '^x' }]);
-    expect(scan(Buffer.concat([Buffer.from('a\n'), bom, Buffer.from('b\n')]), ['\ufeffb'], false)).toEqual([{ line: 2, count: 1, snippet: 'b' }]);
+    expect(scan(Buffer.concat([bom, Buffer.from('^x\n')]), ['^\\^x'], true, 1)).toEqual([
+      { line: 1, count: 1, snippet: '^x' },
+    ]);
+    expect(scan(Buffer.concat([Buffer.from('a\n'), bom, Buffer.from('b\n')]), ['\ufeffb'], false)).toEqual([
+      { line: 2, count: 1, snippet: 'b' },
+    ]);
   });
 
   it('counts each line of a \\r\\n log once, empty lines and empty matches included', () => {
@@ -218,21 +245,59 @@ describe('LogScanner', () => {
 
   it('agrees with cleaning the whole text at once, for any chunking (random logs)', () => {
     const tokens: (string | number[])[] = [
-      'get_num_new_matched_tokens 96', 'FAILED x.py::test_a', ' ', 'word', '\r\n', '\n', '\r', '\x1b_bk;t=1745322209921\x07',
-      '\x1b_bk;dt=12\x1b\\', '\x1b[31m', '\x1b[0m', '\x1b]1339;url=x\x07', '\x1b(B', 'é', '█', '😀', [0xff], [0xe2, 0x82], [0x80], '\u0000',
+      'get_num_new_matched_tokens 96',
+      'FAILED x.py::test_a',
+      ' ',
+      'word',
+      '\r\n',
+      '\n',
+      '\r',
+      '\x1b_bk;t=1745322209921\x07',
+      '\x1b_bk;dt=12\x1b\\',
+      '\x1b[31m',
+      '\x1b[0m',
+      '\x1b]1339;url=x\x07',
+      '\x1b(B',
+      'é',
+      '█',
+      '😀',
+      [0xff],
+      [0xe2, 0x82],
+      [0x80],
+      '\u0000',
       // Links and images whose text holds the patterns' needles, a cut marker, controls, backspaces
       // and timestamp prefixes, whole or in parts that only cleaning joins.
-      '\x1b]1339;url=https://x.example/a;content=FAILED x.py::test_a\x07', '\x1b]1339;content=word\\;word;url=u\x1b\\',
-      '\x1b]1339;url=get_num_new\x07', '\x1b]1338;url=i.png;alt=ed_tok\x07', '\x1b]1337;File=name=eA==:AAAA\x07',
-      '\x1b_bk;t=12', '\x07', '\x7f', '\u0085', '\u009b', '\b', '_\b', 'X\b', STAMP, '[2026-11-30T14:02:11.5Z] ',
-      '[2026', '-11-30T14:02:11Z] ',
+      '\x1b]1339;url=https://x.example/a;content=FAILED x.py::test_a\x07',
+      '\x1b]1339;content=word\\;word;url=u\x1b\\',
+      '\x1b]1339;url=get_num_new\x07',
+      '\x1b]1338;url=i.png;alt=ed_tok\x07',
+      '\x1b]1337;File=name=eA==:AAAA\x07',
+      '\x1b_bk;t=12',
+      '\x07',
+      '\x7f',
+      '\u0085',
+      '\u009b',
+      '\b',
+      '_\b',
+      'X\b',
+      STAMP,
+      '[2026-11-30T14:02:11.5Z] ',
+      '[2026',
+      '-11-30T14:02:11Z] ',
     ];
     // The first set has a pattern without a needle, so every block is decoded; in the second
     // every pattern has one, so blocks without a needle are skipped undecoded.
     const patternSets = [
       ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'é\\s*█', '\ufffd', '^$', '^\\[2026', '^word;word'],
-      ['get_num_new_matched_tokens 96', '^FAILED .*::test_a$', 'word\\s*word', 'ed_tok', '(?<=word )word', 'Z\\] wor',
-        'word;word'],
+      [
+        'get_num_new_matched_tokens 96',
+        '^FAILED .*::test_a$',
+        'word\\s*word',
+        'ed_tok',
+        '(?<=word )word',
+        'Z\\] wor',
+        'word;word',
+      ],
     ];
     const rng = new Rng(12345);
     const random = (n: number) => rng.int(0, n - 1);
@@ -247,7 +312,11 @@ describe('LogScanner', () => {
       const bytes = Buffer.concat(parts);
       for (const patterns of patternSets) {
         const expected = reference(bytes, patterns);
-        for (const size of [1, 1 + random(16), bytes.length || 1]) expect(scan(bytes, patterns, true, size), `${JSON.stringify(bytes.toString("latin1"))} in pieces of ${size}`).toEqual(expected);
+        for (const size of [1, 1 + random(16), bytes.length || 1])
+          expect(
+            scan(bytes, patterns, true, size),
+            `${JSON.stringify(bytes.toString('latin1'))} in pieces of ${size}`,
+          ).toEqual(expected);
       }
     }
   });
@@ -262,7 +331,9 @@ function reference(bytes: Uint8Array, patterns: string[]): (PatternHit | null)[]
     lines.forEach((line, i) => {
       const m = re.exec(line);
       if (!m) return;
-      hit = hit ? { ...hit, count: hit.count + 1 } : { line: i + 1, count: 1, snippet: makeSnippet(line, m.index, m.index + m[0].length) };
+      hit = hit
+        ? { ...hit, count: hit.count + 1 }
+        : { line: i + 1, count: 1, snippet: makeSnippet(line, m.index, m.index + m[0].length) };
     });
     return hit;
   });
@@ -284,8 +355,15 @@ describe('makeSnippet', () => {
 
 describe('LogScanner on text that stays text', () => {
   const patterns = [
-    '^FAILED', 'junit-report\\.xml', 'see build ;log', 'Screenshot of', '^NAME$', 'flake-checker - scan',
-    '^collecting', '^C1', 'mid-line',
+    '^FAILED',
+    'junit-report\\.xml',
+    'see build ;log',
+    'Screenshot of',
+    '^NAME$',
+    'flake-checker - scan',
+    '^collecting',
+    '^C1',
+    'mid-line',
   ];
 
   it('matches link and alt text, overstruck text and lines behind a timestamp prefix, whatever the chunking', () => {
@@ -321,7 +399,9 @@ describe('LogScanner on text that stays text', () => {
 
   it('puts no control character in any snippet, JSON included', () => {
     const lines = [
-      'a\x00b FAIL\x07 one\x7f\r\n', 'FAIL\u009b31m two\u0085\n', 'FA\bFAIL\x1b_x\x1b[0m\x1b\\ three\x07\n',
+      'a\x00b FAIL\x07 one\x7f\r\n',
+      'FAIL\u009b31m two\u0085\n',
+      'FA\bFAIL\x1b_x\x1b[0m\x1b\\ three\x07\n',
       '\x1b]1339;url=u;content=FAIL\x01 four\x07\n',
     ];
     const bytes = Buffer.from(lines.join(''));
@@ -352,7 +432,10 @@ describe('LogScanner edge cases found in review', () => {
     const expected = [{ line: 1, count: 2 }, { line: 1, count: 2 }, null, null];
     for (const size of [65536, 1 << 20, bytes.length]) {
       const hits = scan(bytes, patterns, true, size);
-      expect(hits.map((h) => (h ? { line: h.line, count: h.count } : null)), `chunks of ${size}`).toEqual(expected);
+      expect(
+        hits.map((h) => (h ? { line: h.line, count: h.count } : null)),
+        `chunks of ${size}`,
+      ).toEqual(expected);
     }
   });
 

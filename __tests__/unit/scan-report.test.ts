@@ -4,20 +4,71 @@ import { buildScanReport, type JobResult } from '../../src/core/scan-report.ts';
 import { compilePatterns } from '../../src/core/patterns.ts';
 import { SlowPatternError, TimedScanner } from '../../src/core/timed-scanner.ts';
 
-const build: BuildkiteBuild = { number: 9, branch: 'pr/9', state: 'failed', web_url: 'https://buildkite.com/o/p/builds/9' };
+const build: BuildkiteBuild = {
+  number: 9,
+  branch: 'pr/9',
+  state: 'failed',
+  web_url: 'https://buildkite.com/o/p/builds/9',
+};
 const job = (id: string): BuildkiteJob => ({ id, type: 'script', name: `step ${id}`, state: 'failed' });
-const counters = { listed: 12, matchedBranch: 4, baselineBuilds: 1, windowStart: '2026-11-01T00:00:00Z', windowEnd: '2026-11-02T00:00:00Z', requests: 30, rateLimited: 2 };
+const counters = {
+  listed: 12,
+  matchedBranch: 4,
+  baselineBuilds: 1,
+  windowStart: '2026-11-01T00:00:00Z',
+  windowEnd: '2026-11-02T00:00:00Z',
+  requests: 30,
+  rateLimited: 2,
+};
 const rules = { minPrs: 2, baselineBranch: 'main' };
 
 describe('buildScanReport', () => {
   it('turns outcomes into records in job order, failures named, and the footer counts', () => {
     const results: JobResult[] = [
-      { build, job: job('a'), outcome: { kind: 'scanned', hits: [null, { line: 5, snippet: 'x', count: 2 }], bytes: 100, cached: true, failures: [] }, evidenceOnly: false },
+      {
+        build,
+        job: job('a'),
+        outcome: {
+          kind: 'scanned',
+          hits: [null, { line: 5, snippet: 'x', count: 2 }],
+          bytes: 100,
+          cached: true,
+          failures: [],
+        },
+        evidenceOnly: false,
+      },
       { build, job: job('b'), outcome: { kind: 'missing' }, evidenceOnly: false },
       { build, job: job('c'), outcome: { kind: 'failed', reason: 'GET … answered 503' }, evidenceOnly: false },
-      { build, job: job('d'), outcome: { kind: 'scanned', hits: [{ line: 1, snippet: 'y', count: 1 }, null], bytes: 50, cached: false, failures: [] }, evidenceOnly: false },
-      { build: { ...build, number: 3, branch: 'main' }, job: job('e'), outcome: { kind: 'scanned', hits: [{ line: 2, snippet: 'z', count: 1 }, null], bytes: 70, cached: false, failures: [] }, evidenceOnly: true },
-      { build: { ...build, number: 3, branch: 'main' }, job: job('f'), outcome: { kind: 'failed', reason: 'x' }, evidenceOnly: true },
+      {
+        build,
+        job: job('d'),
+        outcome: {
+          kind: 'scanned',
+          hits: [{ line: 1, snippet: 'y', count: 1 }, null],
+          bytes: 50,
+          cached: false,
+          failures: [],
+        },
+        evidenceOnly: false,
+      },
+      {
+        build: { ...build, number: 3, branch: 'main' },
+        job: job('e'),
+        outcome: {
+          kind: 'scanned',
+          hits: [{ line: 2, snippet: 'z', count: 1 }, null],
+          bytes: 70,
+          cached: false,
+          failures: [],
+        },
+        evidenceOnly: true,
+      },
+      {
+        build: { ...build, number: 3, branch: 'main' },
+        job: job('f'),
+        outcome: { kind: 'failed', reason: 'x' },
+        evidenceOnly: true,
+      },
     ];
     const report = buildScanReport(results, ['p0', 'p1'], counters, ['w'], rules);
     expect(report.matches.map((m) => [m.job_id, m.pattern, m.line, m.count])).toEqual([
@@ -25,14 +76,32 @@ describe('buildScanReport', () => {
       ['d', 'p0', 1, 1],
     ]);
     expect(report.failures).toEqual([
-      { build_number: 9, job_id: 'c', step_label: 'step c', job_url: 'https://buildkite.com/o/p/builds/9#c', reason: 'GET … answered 503' },
+      {
+        build_number: 9,
+        job_id: 'c',
+        step_label: 'step c',
+        job_url: 'https://buildkite.com/o/p/builds/9#c',
+        reason: 'GET … answered 503',
+      },
     ]);
     expect(report.warnings).toEqual(['w']);
     expect(report.stats).toEqual({
-      builds_scanned: 12, builds_matched_branch: 4, jobs_selected: 4, jobs_scanned: 2, logs_missing: 1, logs_failed: 1,
-      logs_from_cache: 1, bytes_scanned: 150, requests: 30, rate_limited: 2,
-      window_start: '2026-11-01T00:00:00Z', window_end: '2026-11-02T00:00:00Z',
-      baseline_builds: 1, baseline_jobs_selected: 2, baseline_jobs_scanned: 1, baseline_logs_failed: 1,
+      builds_scanned: 12,
+      builds_matched_branch: 4,
+      jobs_selected: 4,
+      jobs_scanned: 2,
+      logs_missing: 1,
+      logs_failed: 1,
+      logs_from_cache: 1,
+      bytes_scanned: 150,
+      requests: 30,
+      rate_limited: 2,
+      window_start: '2026-11-01T00:00:00Z',
+      window_end: '2026-11-02T00:00:00Z',
+      baseline_builds: 1,
+      baseline_jobs_selected: 2,
+      baseline_jobs_scanned: 1,
+      baseline_logs_failed: 1,
     });
     // Evidence-only matches count in the flakes, never as records.
     expect(report.flakes.map((f) => [f.pattern, f.builds, f.jobs, f.main_builds, f.prs])).toEqual([

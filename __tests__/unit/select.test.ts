@@ -2,8 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { BuildkiteBuild, BuildkiteJob } from '../../src/core/build.ts';
 import { matchesBranch, pullRequestId, selectJobs, toMatchRecord } from '../../src/core/select.ts';
 
-const prBuild: BuildkiteBuild = { number: 7, branch: 'tanyuqian:main', pull_request: { id: '1234', base: 'main', repository: 'x' } };
-const job = (over: Partial<BuildkiteJob>): BuildkiteJob => ({ id: 'j', type: 'script', name: ':nvidia: V1 Test others', state: 'failed', started_at: '2026-11-01T00:00:00Z', ...over });
+const prBuild: BuildkiteBuild = {
+  number: 7,
+  branch: 'tanyuqian:main',
+  pull_request: { id: '1234', base: 'main', repository: 'x' },
+};
+const job = (over: Partial<BuildkiteJob>): BuildkiteJob => ({
+  id: 'j',
+  type: 'script',
+  name: ':nvidia: V1 Test others',
+  state: 'failed',
+  started_at: '2026-11-01T00:00:00Z',
+  ...over,
+});
 
 describe('branch filter', () => {
   const spec = /^pull\/|^pr\//;
@@ -31,22 +42,43 @@ describe('selectJobs', () => {
         job({ id: 'label-only', name: null, label: 'V1 Test others' }),
       ],
     };
-    expect(selectJobs(build, { step: 'V1 TEST others', jobStates: null }).map((j) => j.id)).toEqual(['a', 'b', 'label-only']);
+    expect(selectJobs(build, { step: 'V1 TEST others', jobStates: null }).map((j) => j.id)).toEqual([
+      'a',
+      'b',
+      'label-only',
+    ]);
     expect(selectJobs(build, { step: 'v1 test others', jobStates: ['passed'] })).toEqual([]);
     expect(selectJobs({ number: 2, jobs: null }, { step: 'x', jobStates: null })).toEqual([]);
   });
 
   it('builds a record with every field', () => {
     const record = toMatchRecord(
-      { ...prBuild, state: 'failed', web_url: 'https://buildkite.com/vllm/ci/builds/7', created_at: '2026-11-01T00:00:00Z' },
+      {
+        ...prBuild,
+        state: 'failed',
+        web_url: 'https://buildkite.com/vllm/ci/builds/7',
+        created_at: '2026-11-01T00:00:00Z',
+      },
       job({ id: 'a', retried: true, web_url: 'https://buildkite.com/vllm/ci/builds/7#a' }),
       'p',
       { line: 3, snippet: 's', count: 2 },
     );
     expect(record).toEqual({
-      build_number: 7, branch: 'tanyuqian:main', state: 'failed', step_label: ':nvidia: V1 Test others', pattern: 'p', snippet: 's',
-      web_url: 'https://buildkite.com/vllm/ci/builds/7', job_id: 'a', job_url: 'https://buildkite.com/vllm/ci/builds/7#a', job_state: 'failed',
-      line: 3, count: 2, retried: true, pull_request: '1234', created_at: '2026-11-01T00:00:00Z',
+      build_number: 7,
+      branch: 'tanyuqian:main',
+      state: 'failed',
+      step_label: ':nvidia: V1 Test others',
+      pattern: 'p',
+      snippet: 's',
+      web_url: 'https://buildkite.com/vllm/ci/builds/7',
+      job_id: 'a',
+      job_url: 'https://buildkite.com/vllm/ci/builds/7#a',
+      job_state: 'failed',
+      line: 3,
+      count: 2,
+      retried: true,
+      pull_request: '1234',
+      created_at: '2026-11-01T00:00:00Z',
     });
   });
 });
@@ -54,7 +86,13 @@ describe('selectJobs', () => {
 describe('closestLabels', () => {
   it('ranks labels by shared letter pairs, whatever the case and punctuation', async () => {
     const { closestLabels } = await import('../../src/core/closest.ts');
-    const labels = [':nvidia: Entrypoints Test', ':nvidia: V1 Test others', 'v1 test OTHERS (CPU)', ':docker: build image', 'Basic Models Test'];
+    const labels = [
+      ':nvidia: Entrypoints Test',
+      ':nvidia: V1 Test others',
+      'v1 test OTHERS (CPU)',
+      ':docker: build image',
+      'Basic Models Test',
+    ];
     expect(closestLabels('v1 test otters', labels, 2)).toEqual(['v1 test OTHERS (CPU)', ':nvidia: V1 Test others']);
     expect(closestLabels('docker', labels, 1)).toEqual([':docker: build image']);
     expect(closestLabels('x', [], 3)).toEqual([]);

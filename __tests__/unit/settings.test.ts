@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PATTERNS, NO_RAW_SETTINGS, parseSettings, settingsWarnings, UsageError, type RawSettings } from '../../src/settings.ts';
+import {
+  DEFAULT_PATTERNS,
+  NO_RAW_SETTINGS,
+  parseSettings,
+  settingsWarnings,
+  UsageError,
+  type RawSettings,
+} from '../../src/settings.ts';
 import { parseEnvFile } from '../../src/cli/env-file.ts';
 
 const files: Record<string, Buffer> = {
@@ -13,7 +20,8 @@ const readFile = (path: string): Buffer => {
   if (!file) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
   return file;
 };
-const parse = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') => parseSettings({ ...NO_RAW_SETTINGS, token: 'bkua_x', ...raw }, readFile, surface);
+const parse = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') =>
+  parseSettings({ ...NO_RAW_SETTINGS, token: 'bkua_x', ...raw }, readFile, surface);
 const usage = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') => {
   try {
     parse(raw, surface);
@@ -27,7 +35,19 @@ const usage = (raw: Partial<RawSettings>, surface: 'flag' | 'input' = 'flag') =>
 describe('parseSettings', () => {
   it('applies the spec defaults, with the example patterns as regexes', () => {
     const s = parse({});
-    expect(s).toMatchObject({ org: 'vllm', pipeline: 'ci', branchRegex: '^pull/|^pr/', step: 'v1 Test others', maxBuilds: 200, regex: true, apiUrl: 'https://api.buildkite.com', concurrency: 16, jobStates: null, cacheDir: null, strict: false });
+    expect(s).toMatchObject({
+      org: 'vllm',
+      pipeline: 'ci',
+      branchRegex: '^pull/|^pr/',
+      step: 'v1 Test others',
+      maxBuilds: 200,
+      regex: true,
+      apiUrl: 'https://api.buildkite.com',
+      concurrency: 16,
+      jobStates: null,
+      cacheDir: null,
+      strict: false,
+    });
     expect(s.patterns).toEqual(DEFAULT_PATTERNS);
     expect(s.compiled.map((p) => p.isRegex)).toEqual([true, true, true]);
   });
@@ -41,21 +61,33 @@ describe('parseSettings', () => {
   it('names the input, the value and what is allowed', () => {
     expect(usage({ token: '' })).toMatch(/^--token \(BK_TOKEN\) is required/);
     expect(usage({ token: '' }, 'input')).toMatch(/^buildkite-token \(BK_TOKEN\) is required/);
-    expect(usage({ maxBuilds: 'abc' })).toBe('--max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"');
-    expect(usage({ maxBuilds: '0' }, 'input')).toBe('max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "0"');
+    expect(usage({ maxBuilds: 'abc' })).toBe(
+      '--max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "abc"',
+    );
+    expect(usage({ maxBuilds: '0' }, 'input')).toBe(
+      'max-builds (BK_MAX_BUILDS) must be a whole number from 1 to 5000, got "0"',
+    );
     expect(usage({ maxBuilds: '1.5' })).toContain('got "1.5"');
     expect(usage({ concurrency: '100' })).toBe('--concurrency must be a whole number from 1 to 64, got "100"');
     expect(usage({ regex: 'yes' }, 'input')).toBe('regex must be true or false, got "yes"');
-    expect(usage({ branchRegex: '(' })).toMatch(/^--branch-regex \(BK_BRANCH_REGEX\) is not a valid regular expression: "\(" \(/);
-    expect(usage({ patterns: ['(unclosed'], regex: 'true' })).toMatch(/^pattern "\(unclosed" is not a valid regular expression: /);
+    expect(usage({ branchRegex: '(' })).toMatch(
+      /^--branch-regex \(BK_BRANCH_REGEX\) is not a valid regular expression: "\(" \(/,
+    );
+    expect(usage({ patterns: ['(unclosed'], regex: 'true' })).toMatch(
+      /^pattern "\(unclosed" is not a valid regular expression: /,
+    );
     expect(usage({ patterns: [''] })).toBe('--pattern must not be empty');
     expect(usage({ org: 'vl lm' })).toContain('--org (BK_ORG) must be a Buildkite slug');
     expect(usage({ apiUrl: 'ftp://x' })).toBe('--api-url (BK_API_URL) must be an http(s) URL, got "ftp://x"');
-    expect(usage({ jobStates: 'failed,bogus' })).toMatch(/^--job-states must be a comma-separated list of job states \(pending, .*\), got "failed,bogus"$/);
+    expect(usage({ jobStates: 'failed,bogus' })).toMatch(
+      /^--job-states must be a comma-separated list of job states \(pending, .*\), got "failed,bogus"$/,
+    );
   });
 
   it('refuses missing, empty, binary and huge patterns files', () => {
-    expect(usage({ patternsFile: 'nope.txt' })).toBe('--patterns-file (BK_PATTERNS_FILE) cannot be read: "nope.txt" (no such file)');
+    expect(usage({ patternsFile: 'nope.txt' })).toBe(
+      '--patterns-file (BK_PATTERNS_FILE) cannot be read: "nope.txt" (no such file)',
+    );
     expect(usage({ patternsFile: 'empty.txt' })).toMatch(/has no patterns: "empty.txt"/);
     expect(usage({ patternsFile: 'binary.bin' })).toMatch(/is not a text file: "binary.bin" contains NUL bytes/);
     expect(usage({ patternsFile: 'huge.txt' })).toMatch(/is too large: "huge.txt" has 2097152 bytes, at most 1048576/);
@@ -69,7 +101,9 @@ describe('parseSettings', () => {
   it('drops duplicate patterns, keeps the spaces of a step, refuses an api-url with /v2', () => {
     expect(parse({ patterns: ['a', 'b', 'a'] }).patterns).toEqual(['a', 'b']);
     expect(parse({ step: ' test ' }).step).toBe(' test ');
-    expect(usage({ apiUrl: 'https://api.buildkite.com/v2' })).toBe('--api-url (BK_API_URL) is the API\'s base URL, without /v2 (e.g. https://api.buildkite.com), got "https://api.buildkite.com/v2"');
+    expect(usage({ apiUrl: 'https://api.buildkite.com/v2' })).toBe(
+      '--api-url (BK_API_URL) is the API\'s base URL, without /v2 (e.g. https://api.buildkite.com), got "https://api.buildkite.com/v2"',
+    );
   });
 
   it('warns about plain http to another host and nested quantifiers, not about loopback', () => {
@@ -89,8 +123,15 @@ describe('parseSettings', () => {
 
 describe('parseEnvFile', () => {
   it('reads `export KEY=value` lines with quotes and comments', () => {
-    const { vars, badLines } = parseEnvFile(`export BK_TOKEN=bkua_28a919e0f\nexport BK_BRANCH_REGEX='^pull/|^pr/'\n# c\nBK_STEP_SUBSTR="v1 Test others"\nBK_MAX_BUILDS=200 # comment\n`);
-    expect(Object.fromEntries(vars)).toEqual({ BK_TOKEN: 'bkua_28a919e0f', BK_BRANCH_REGEX: '^pull/|^pr/', BK_STEP_SUBSTR: 'v1 Test others', BK_MAX_BUILDS: '200' });
+    const { vars, badLines } = parseEnvFile(
+      `export BK_TOKEN=bkua_28a919e0f\nexport BK_BRANCH_REGEX='^pull/|^pr/'\n# c\nBK_STEP_SUBSTR="v1 Test others"\nBK_MAX_BUILDS=200 # comment\n`,
+    );
+    expect(Object.fromEntries(vars)).toEqual({
+      BK_TOKEN: 'bkua_28a919e0f',
+      BK_BRANCH_REGEX: '^pull/|^pr/',
+      BK_STEP_SUBSTR: 'v1 Test others',
+      BK_MAX_BUILDS: '200',
+    });
     expect(badLines).toEqual([]);
   });
 
@@ -106,7 +147,9 @@ describe('riskyPatternWarnings', () => {
     const { riskyPatternWarnings, compilePatterns } = await import('../../src/core/patterns.ts');
     const compile = (patterns: string[], regex = true) => compilePatterns(patterns, regex, (p) => new Error(p));
     expect(riskyPatternWarnings(compile(['(a+)+$', String.raw`(\w*\s?)*x`, '(x|y+){2,}']))).toHaveLength(3);
-    expect(riskyPatternWarnings(compile([...DEFAULT_PATTERNS, 'a+b*', String.raw`\(a+\)+`, '(ab)+', '[(a+)]+']))).toEqual([]);
+    expect(
+      riskyPatternWarnings(compile([...DEFAULT_PATTERNS, 'a+b*', String.raw`\(a+\)+`, '(ab)+', '[(a+)]+'])),
+    ).toEqual([]);
     expect(riskyPatternWarnings(compile(['(a+)+'], false))).toEqual([]);
   });
 });

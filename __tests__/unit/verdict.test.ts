@@ -1,10 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { BuildkiteBuild, BuildkiteJob } from '../../src/core/build.ts';
-import { collectFlakes, flakesOfPullRequest, prNumber, retryChainEnd, toOccurrence, type Occurrence } from '../../src/core/flakes.ts';
+import {
+  collectFlakes,
+  flakesOfPullRequest,
+  prNumber,
+  retryChainEnd,
+  toOccurrence,
+  type Occurrence,
+} from '../../src/core/flakes.ts';
 import { judge, type Evidence } from '../../src/core/verdict.ts';
 
 const rules = { minPrs: 2, baselineBranch: 'main' };
-const evidence = (over: Partial<Evidence>): Evidence => ({ jobs: 4, passedJobs: 0, prs: 1, passedOnRetry: 0, mainBuilds: 0, ...over });
+const evidence = (over: Partial<Evidence>): Evidence => ({
+  jobs: 4,
+  passedJobs: 0,
+  prs: 1,
+  passedOnRetry: 0,
+  mainBuilds: 0,
+  ...over,
+});
 
 describe('judge: each rule, in order', () => {
   it('1. noise when more than half of the matched attempts passed, whatever else holds', () => {
@@ -43,7 +57,12 @@ describe('judge: each rule, in order', () => {
   });
 });
 
-const job = (over: Partial<BuildkiteJob> & { id: string }): BuildkiteJob => ({ type: 'script', name: 'V1 Test others', state: 'failed', ...over });
+const job = (over: Partial<BuildkiteJob> & { id: string }): BuildkiteJob => ({
+  type: 'script',
+  name: 'V1 Test others',
+  state: 'failed',
+  ...over,
+});
 
 describe('retry chains and PR numbers', () => {
   const build: BuildkiteBuild = {
@@ -88,8 +107,14 @@ describe('retry chains and PR numbers', () => {
 
 describe('collectFlakes', () => {
   const o = (over: Partial<Occurrence>): Occurrence => ({
-    pattern: 'p', buildNumber: 10, createdAt: '2026-11-20T10:00:00.000Z', pr: '100', onBaseline: false, passed: false,
-    passedOnRetry: false, ...over,
+    pattern: 'p',
+    buildNumber: 10,
+    createdAt: '2026-11-20T10:00:00.000Z',
+    pr: '100',
+    onBaseline: false,
+    passed: false,
+    passedOnRetry: false,
+    ...over,
   });
 
   it('counts each evidence field and ranks by distinct PRs, then builds', () => {
@@ -108,25 +133,47 @@ describe('collectFlakes', () => {
     );
     expect(flakes).toEqual([
       {
-        pattern: 'wide', verdict: 'flaky', reason: 'seen in 2 PRs and on main 1 time; passed on retry 1 time',
-        prs: ['9', '10'], builds: 4, jobs: 5, passed_on_retry: 1, main_builds: 1,
-        first_seen: '2026-11-01T00:00:00.000Z', last_seen: '2026-11-22T00:00:00.000Z', first_build: 3, last_build: 13,
+        pattern: 'wide',
+        verdict: 'flaky',
+        reason: 'seen in 2 PRs and on main 1 time; passed on retry 1 time',
+        prs: ['9', '10'],
+        builds: 4,
+        jobs: 5,
+        passed_on_retry: 1,
+        main_builds: 1,
+        first_seen: '2026-11-01T00:00:00.000Z',
+        last_seen: '2026-11-22T00:00:00.000Z',
+        first_build: 3,
+        last_build: 13,
       },
       {
-        pattern: 'narrow', verdict: 'single', reason: 'seen in 1 PR and on main 0 times; passed on retry 0 times',
-        prs: ['5'], builds: 2, jobs: 2, passed_on_retry: 0, main_builds: 0,
-        first_seen: '2026-11-20T10:00:00.000Z', last_seen: '2026-11-20T10:00:00.000Z', first_build: 20, last_build: 21,
+        pattern: 'narrow',
+        verdict: 'single',
+        reason: 'seen in 1 PR and on main 0 times; passed on retry 0 times',
+        prs: ['5'],
+        builds: 2,
+        jobs: 2,
+        passed_on_retry: 0,
+        main_builds: 0,
+        first_seen: '2026-11-20T10:00:00.000Z',
+        last_seen: '2026-11-20T10:00:00.000Z',
+        first_build: 20,
+        last_build: 21,
       },
     ]);
   });
 
-  it('keeps the patterns\' order on equal spread', () => {
+  it("keeps the patterns' order on equal spread", () => {
     const flakes = collectFlakes([o({ pattern: 'b' }), o({ pattern: 'a' })], ['a', 'b'], rules);
     expect(flakes.map((f) => f.pattern)).toEqual(['a', 'b']);
   });
 
   it('finds the flakes of one PR by failing evidence or by its match records', () => {
-    const flakes = collectFlakes([o({ pattern: 'a', pr: '1' }), o({ pattern: 'b', pr: '2' }), o({ pattern: 'c', pr: '1', passed: true })], ['a', 'b', 'c'], rules);
+    const flakes = collectFlakes(
+      [o({ pattern: 'a', pr: '1' }), o({ pattern: 'b', pr: '2' }), o({ pattern: 'c', pr: '1', passed: true })],
+      ['a', 'b', 'c'],
+      rules,
+    );
     const matches = [{ pattern: 'c', pull_request: '1' }];
     expect(flakesOfPullRequest(flakes, matches, '1').map((f) => f.pattern)).toEqual(['a', 'c']);
     expect(flakesOfPullRequest(flakes, matches, '3')).toEqual([]);

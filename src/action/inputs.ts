@@ -108,7 +108,9 @@ function parseLabel(value: string): string {
   if (value === '') return DEFAULT_TRACKER_LABEL;
   // GitHub's issue list filters on comma-separated labels: a comma would name two.
   if (value.includes(',') || value.length > 50) {
-    throw new UsageError(`tracker-label must be one GitHub label (no commas, at most 50 characters), got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `tracker-label must be one GitHub label (no commas, at most 50 characters), got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -118,7 +120,9 @@ function parsePrNumber(value: string): number | null {
   const text = value.replace(/^#/, '');
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1) {
-    throw new UsageError(`pr-number must be a pull request number (a whole number from 1), got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `pr-number must be a pull request number (a whole number from 1), got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }

@@ -18,7 +18,13 @@ import { renderReport, renderRunFailure, renderTrackerLine } from '../report/ren
 import { describeSettings, parseSettings, settingsWarnings, type Settings } from '../settings.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { setOutputs, writeReportFile } from './outputs.ts';
-import { COMMENT_MAX_CHARS, commentMarker, createIssueComments, describeCommentError, syncComment } from './pr-comment.ts';
+import {
+  COMMENT_MAX_CHARS,
+  commentMarker,
+  createIssueComments,
+  describeCommentError,
+  syncComment,
+} from './pr-comment.ts';
 import { createGitHubClient, gitHubClientOverridesFromEnv, type GitHubClient } from './github-client.ts';
 import { updateTrackerIssue } from './tracker-step.ts';
 import { headBranches, resolvePullRequest } from './pull-request.ts';
@@ -132,7 +138,9 @@ async function commentOnPullRequest(
   try {
     if (github === null) throw new Error('github-token is empty');
     const { owner, repo } = context.repo;
-    const runUrl = Number.isFinite(context.runId) ? `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}` : null;
+    const runUrl = Number.isFinite(context.runId)
+      ? `${context.serverUrl}/${owner}/${repo}/actions/runs/${context.runId}`
+      : null;
     const where = runUrl ? `[this workflow run](${runUrl})` : 'this workflow run';
     const marker = commentMarker(settings);
     const serverUrl = context.serverUrl || 'https://github.com';
@@ -149,12 +157,13 @@ async function commentOnPullRequest(
     const comments = createIssueComments(github, { owner, repo, issueNumber: pr });
     // A comment is about its PR: other PRs' matches alone never create one.
     const hasMatches =
-      report.pullRequestMatches.length > 0 ||
-      flakesOfPullRequest(report.flakes, report.matches, String(pr)).length > 0;
+      report.pullRequestMatches.length > 0 || flakesOfPullRequest(report.flakes, report.matches, String(pr)).length > 0;
     const outcome = await syncComment(comments, { mode: inputs.comment, hasMatches, marker, body });
     core.info(`PR #${pr}: comment ${outcome}`);
   } catch (error: unknown) {
-    core.warning(`Could not comment on PR #${pr}: ${describeCommentError(error)} The job summary and outputs are written.`);
+    core.warning(
+      `Could not comment on PR #${pr}: ${describeCommentError(error)} The job summary and outputs are written.`,
+    );
   }
 }
 

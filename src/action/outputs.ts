@@ -13,7 +13,12 @@ import { renderFullReport } from '../report/render-json.ts';
  * emptied after every job) and returns its path. A fresh directory keeps two uses of the
  * action in one job from overwriting each other's report.
  */
-export function writeReportFile(report: ScanReport, settings: Settings, tempDir: string, tracker: TrackerSummary | null): string {
+export function writeReportFile(
+  report: ScanReport,
+  settings: Settings,
+  tempDir: string,
+  tracker: TrackerSummary | null,
+): string {
   mkdirSync(tempDir, { recursive: true });
   const dir = mkdtempSync(join(tempDir, 'flake-checker-'));
   const path = join(dir, 'report.json');
@@ -28,7 +33,10 @@ export function writeReportFile(report: ScanReport, settings: Settings, tempDir:
 export const MATCHES_OUTPUT_MAX_BYTES = 512 * 1024;
 
 /** The `matches` output: every record, or as many as fit, and how many that is. */
-export function matchesOutput(report: ScanReport, maxBytes = MATCHES_OUTPUT_MAX_BYTES): { json: string; shown: number } {
+export function matchesOutput(
+  report: ScanReport,
+  maxBytes = MATCHES_OUTPUT_MAX_BYTES,
+): { json: string; shown: number } {
   // Discovered records are match records too, with what their signature is.
   const records = [...report.matches, ...(report.discovered ?? [])];
   const all = JSON.stringify(records);

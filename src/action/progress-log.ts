@@ -2,7 +2,15 @@
 // longer than a few seconds, and a line on the logs at least every 10 seconds.
 
 import type { ScanProgress } from '../core/types.ts';
-import { describeBuilds, describeLogs, describeWait, nextProgress, NO_PROGRESS, secondsLeft, type ProgressState } from '../report/progress.ts';
+import {
+  describeBuilds,
+  describeLogs,
+  describeWait,
+  nextProgress,
+  NO_PROGRESS,
+  secondsLeft,
+  type ProgressState,
+} from '../report/progress.ts';
 
 /** Waits shorter than this are not worth a line. */
 const WAIT_WORTH_A_LINE_S = 3;

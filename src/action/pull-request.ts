@@ -8,7 +8,11 @@ const PULL_REQUEST_EVENTS: readonly string[] = ['pull_request', 'pull_request_ta
  * report to a chosen PR), else the PR of a `pull_request` / `pull_request_target` event, else
  * none. A `schedule` run without `pr-number` therefore never comments.
  */
-export function resolvePullRequest(eventName: string | undefined, payload: unknown, prNumber: number | null): number | null {
+export function resolvePullRequest(
+  eventName: string | undefined,
+  payload: unknown,
+  prNumber: number | null,
+): number | null {
   if (prNumber !== null) return prNumber;
   if (!eventName || !PULL_REQUEST_EVENTS.includes(eventName)) return null;
   const number = isRecord(payload) && isRecord(payload.pull_request) ? payload.pull_request.number : undefined;
@@ -29,4 +33,3 @@ export function headBranches(payload: unknown, pr: number): string[] {
   if (!pull || pull.number !== pr || !isRecord(pull.head)) return [];
   return [pull.head.label, pull.head.ref].filter((b): b is string => typeof b === 'string' && b !== '');
 }
-

@@ -38,15 +38,26 @@ export async function updateTrackerIssue(
       settings,
       label: inputs.trackerLabel,
       title: inputs.trackerTitle,
-      run: { flakes: report.flakes, matches: report.matches, runAt: new Date().toISOString(), resolveAfter: settings.resolveAfter },
+      run: {
+        flakes: report.flakes,
+        matches: report.matches,
+        runAt: new Date().toISOString(),
+        resolveAfter: settings.resolveAfter,
+      },
     });
-    if (result.problem) core.warning(`the tracker issue's saved state could not be read, so it was rebuilt from this run: ${result.problem}`);
+    if (result.problem)
+      core.warning(
+        `the tracker issue's saved state could not be read, so it was rebuilt from this run: ${result.problem}`,
+      );
     for (const note of result.notes) core.warning(note);
-    for (const closed of result.closedDuplicates) core.info(`Tracker: closed #${closed} as a duplicate of #${result.issue}`);
+    for (const closed of result.closedDuplicates)
+      core.info(`Tracker: closed #${closed} as a duplicate of #${result.issue}`);
     core.info(`Tracker: issue #${result.issue} ${result.outcome}`);
     return { issue: result.issue, outcome: result.outcome, summary: summarizeTracker(result.state, result.issue) };
   } catch (error: unknown) {
-    core.warning(`Could not update the tracker issue: ${error instanceof Error ? error.message : String(error)} The job summary and outputs are written.`);
+    core.warning(
+      `Could not update the tracker issue: ${error instanceof Error ? error.message : String(error)} The job summary and outputs are written.`,
+    );
     return null;
   }
 }

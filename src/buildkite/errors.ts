@@ -35,10 +35,7 @@ export class ApiError extends Error {
   /** The `message` of Buildkite's JSON error body, when there was one. */
   readonly apiMessage: string | null;
 
-  constructor(
-    message: string,
-    details: ApiErrorDetails,
-  ) {
+  constructor(message: string, details: ApiErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.method = details.method;
@@ -70,18 +67,26 @@ export function describeNetworkError(error: unknown): string {
     // DOMException (an aborted or timed-out signal) has a numeric `code`: only strings are errno-like.
     const code = typeof e.code === 'string' ? e.code : '';
     if (code.startsWith('E') && !code.startsWith('ERR_')) {
-      const where = typeof e.address === 'string' ? `${e.address}${typeof e.port === 'number' ? `:${e.port}` : ''}` : '';
+      const where =
+        typeof e.address === 'string' ? `${e.address}${typeof e.port === 'number' ? `:${e.port}` : ''}` : '';
       return [code, where].filter(Boolean).join(' ');
     }
     if (!best && (e.name === 'TimeoutError' || e.name === 'AbortError')) best = 'timed out';
     if (code && !best) {
-      best = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timed out waiting for response headers'
-        : code === 'UND_ERR_BODY_TIMEOUT' ? 'no bytes received for the idle timeout'
-        : code === 'UND_ERR_SOCKET' ? 'connection closed mid-response'
-        : code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timed out'
-        : code === 'UND_ERR_ABORTED' ? 'timed out'
-        : code === 'ABORT_ERR' ? 'timed out'
-        : `${code}: ${oneLine(e.message)}`;
+      best =
+        code === 'UND_ERR_HEADERS_TIMEOUT'
+          ? 'timed out waiting for response headers'
+          : code === 'UND_ERR_BODY_TIMEOUT'
+            ? 'no bytes received for the idle timeout'
+            : code === 'UND_ERR_SOCKET'
+              ? 'connection closed mid-response'
+              : code === 'UND_ERR_CONNECT_TIMEOUT'
+                ? 'connect timed out'
+                : code === 'UND_ERR_ABORTED'
+                  ? 'timed out'
+                  : code === 'ABORT_ERR'
+                    ? 'timed out'
+                    : `${code}: ${oneLine(e.message)}`;
     }
     current = e.cause;
   }

@@ -17,7 +17,8 @@ export async function* logBytes(res: Pick<OpenBody, 'contentType' | 'body'>): As
   let size = 0;
   for await (const chunk of res.body) {
     size += chunk.length;
-    if (size > JSON_LOG_MAX_BYTES) throw new Error(`the log came as JSON larger than ${JSON_LOG_MAX_BYTES} bytes; not scanned`);
+    if (size > JSON_LOG_MAX_BYTES)
+      throw new Error(`the log came as JSON larger than ${JSON_LOG_MAX_BYTES} bytes; not scanned`);
     chunks.push(chunk);
   }
   let content: unknown;

@@ -34,7 +34,10 @@ export class LogCache {
   /** Shard folders known to exist, so a run creates each once, not once per log. */
   private readonly shards = new Set<string>();
 
-  constructor(readonly dir: string, private readonly maxBytes: number) {
+  constructor(
+    readonly dir: string,
+    private readonly maxBytes: number,
+  ) {
     this.root = join(dir, FORMAT);
   }
 
@@ -93,7 +96,12 @@ export class LogCache {
       this.shards.add(shard);
     }
     const temp = `${final}.${randomBytes(6).toString('hex')}.tmp`;
-    return new CacheWriter(temp, final, () => this.stats.writes++, (error) => this.noteProblem(error));
+    return new CacheWriter(
+      temp,
+      final,
+      () => this.stats.writes++,
+      (error) => this.noteProblem(error),
+    );
   }
 
   private noteProblem(error: unknown): void {
@@ -219,7 +227,10 @@ async function* readGzip(path: string): AsyncIterable<Uint8Array> {
   try {
     for await (const chunk of gunzip) yield chunk as Uint8Array;
   } catch (error: unknown) {
-    throw new CacheCorruptError(`cache entry ${path} is damaged: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new CacheCorruptError(
+      `cache entry ${path} is damaged: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   } finally {
     file.destroy();
     gunzip.destroy();

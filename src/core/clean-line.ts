@@ -98,7 +98,7 @@ function fields(args: string): [string, string][] {
   const out: [string, string][] = [];
   let start = 0;
   let eq = -1;
-  for (let i = 0; ; ) {
+  for (let i = 0; ;) {
     if (i >= args.length || args[i] === ';') {
       if (eq >= 0) out.push([args.slice(start, eq), args.slice(eq + 1, i).replace(/\\([\s\S])/g, '$1')]);
       if (i >= args.length) return out;
@@ -191,5 +191,7 @@ const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]/
  * that cannot forge others.
  */
 export function toPrintable(text: string): string {
-  return stripEscapes(text).replace(/\r\n|[\r\n\t\f\v]/g, ' ').replace(CONTROLS, '');
+  return stripEscapes(text)
+    .replace(/\r\n|[\r\n\t\f\v]/g, ' ')
+    .replace(CONTROLS, '');
 }

@@ -2,7 +2,10 @@
 
 /** Letter pairs of the lower-cased text, spaces and punctuation folded to one space. */
 function pairs(text: string): Map<string, number> {
-  const folded = ` ${text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim()} `;
+  const folded = ` ${text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim()} `;
   const out = new Map<string, number>();
   for (let i = 0; i + 1 < folded.length; i++) {
     const pair = folded.slice(i, i + 2);

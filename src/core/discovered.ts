@@ -31,7 +31,14 @@ export interface Cluster extends Flake {
 }
 
 function pickExample(r: DiscoveredRecord): Cluster['example'] {
-  return { build_number: r.build_number, web_url: r.web_url, job_url: r.job_url, step_label: r.step_label, line: r.line, snippet: r.snippet };
+  return {
+    build_number: r.build_number,
+    web_url: r.web_url,
+    job_url: r.job_url,
+    step_label: r.step_label,
+    line: r.line,
+    snippet: r.snippet,
+  };
 }
 
 /** The record of failure `f` in `job`. */
@@ -59,12 +66,18 @@ export interface DiscoveredFailure {
  * The clusters of the window's discovered failures, ranked like flakes (distinct PRs, then
  * builds); `records` gives each its example (the first result record of its signature).
  */
-export function clusterDiscovered(found: readonly DiscoveredFailure[], records: readonly DiscoveredRecord[], rules: VerdictRules): Cluster[] {
+export function clusterDiscovered(
+  found: readonly DiscoveredFailure[],
+  records: readonly DiscoveredRecord[],
+  rules: VerdictRules,
+): Cluster[] {
   const bySignature = new Map<string, Failure>();
   for (const { failure } of found) if (!bySignature.has(failure.signature)) bySignature.set(failure.signature, failure);
   // One pattern per signature: equal signatures are rendered into equal regexes.
   const signatureOf = new Map([...bySignature].map(([signature, f]) => [f.pattern, signature]));
-  const occurrences = found.map(({ build, job, failure }) => toOccurrence(build, job, bySignature.get(failure.signature)!.pattern, rules.baselineBranch));
+  const occurrences = found.map(({ build, job, failure }) =>
+    toOccurrence(build, job, bySignature.get(failure.signature)!.pattern, rules.baselineBranch),
+  );
   const flakes = collectFlakes(occurrences, [], rules);
   return flakes.flatMap((flake) => {
     const signature = signatureOf.get(flake.pattern);

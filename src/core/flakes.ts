@@ -72,7 +72,12 @@ export function retryChainEnd(build: BuildkiteBuild, job: BuildkiteJob): string 
 }
 
 /** The occurrence of `pattern` in `job` of `build`. */
-export function toOccurrence(build: BuildkiteBuild, job: BuildkiteJob, pattern: string, baselineBranch: string | null): Occurrence {
+export function toOccurrence(
+  build: BuildkiteBuild,
+  job: BuildkiteJob,
+  pattern: string,
+  baselineBranch: string | null,
+): Occurrence {
   const passed = job.state === 'passed';
   return {
     pattern,
@@ -89,7 +94,11 @@ export function toOccurrence(build: BuildkiteBuild, job: BuildkiteJob, pattern: 
  * The flakes of the patterns that matched, ranked by spread: distinct PRs, then builds, both
  * descending; ties keep the order of `patterns`.
  */
-export function collectFlakes(occurrences: readonly Occurrence[], patterns: readonly string[], rules: VerdictRules): Flake[] {
+export function collectFlakes(
+  occurrences: readonly Occurrence[],
+  patterns: readonly string[],
+  rules: VerdictRules,
+): Flake[] {
   const byPattern = new Map<string, Occurrence[]>();
   for (const pattern of patterns) byPattern.set(pattern, []);
   for (const o of occurrences) {
@@ -105,7 +114,10 @@ export function collectFlakes(occurrences: readonly Occurrence[], patterns: read
     const mainBuilds = new Set(failing.filter((o) => o.onBaseline).map((o) => o.buildNumber)).size;
     const passedOnRetry = failing.filter((o) => o.passedOnRetry).length;
     const numbers = list.map((o) => o.buildNumber);
-    const dates = list.map((o) => o.createdAt).filter((d) => d !== '').sort();
+    const dates = list
+      .map((o) => o.createdAt)
+      .filter((d) => d !== '')
+      .sort();
     const { verdict, reason } = judge(
       { jobs: list.length, passedJobs: list.length - failing.length, prs: prs.length, passedOnRetry, mainBuilds },
       rules,
@@ -141,7 +153,11 @@ function comparePrs(a: string, b: string): number {
  * The flakes that hit pull request `pr`: a failing attempt of one of its builds matched, or any
  * of its match records did. In the order of `flakes`.
  */
-export function flakesOfPullRequest(flakes: readonly Flake[], matches: readonly { pattern: string; pull_request: string | null }[], pr: string): Flake[] {
+export function flakesOfPullRequest(
+  flakes: readonly Flake[],
+  matches: readonly { pattern: string; pull_request: string | null }[],
+  pr: string,
+): Flake[] {
   const matched = new Set(matches.filter((m) => m.pull_request === pr).map((m) => m.pattern));
   return flakes.filter((f) => f.prs.includes(pr) || matched.has(f.pattern));
 }

@@ -53,11 +53,17 @@ export function compilePatterns(
         line = new RegExp(body);
         block = isRegex && LOOKAROUND.test(source) ? null : new RegExp(body, 'gm');
       } catch (error: unknown) {
-        throw invalid(source, error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error));
+        throw invalid(
+          source,
+          error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error),
+        );
       }
       const required = isRegex ? requiredLiteral(source) : source;
       // A lone surrogate cannot be encoded (it would become U+FFFD), so it gives no needle.
-      const needle = required !== null && required.length >= MIN_NEEDLE && !LONE_SURROGATE.test(required) ? Buffer.from(required, 'utf8') : null;
+      const needle =
+        required !== null && required.length >= MIN_NEEDLE && !LONE_SURROGATE.test(required)
+          ? Buffer.from(required, 'utf8')
+          : null;
       return Object.freeze({ source, isRegex, line, block, literal: isRegex ? null : source, needle });
     }),
   );
@@ -104,7 +110,7 @@ export function requiredLiteral(source: string): string | null {
     }
     return [source[next] === '?' ? next + 1 : next, min];
   };
-  for (let i = 0; i < source.length; ) {
+  for (let i = 0; i < source.length;) {
     const c = source[i]!;
     let atom: string | null = null; // a plain character, or null for anything else
     let end: number;
@@ -162,11 +168,15 @@ function skipGroupOrClass(source: string, start: number): number {
  * the shape behind catastrophic backtracking. A heuristic (it reads the source, it does not
  * analyse the automaton), used to warn before a scan rather than to refuse a pattern.
  */
-const NESTED_QUANTIFIER = /\((?:[^()[\\]|\\.|\[(?:[^\]\\]|\\.)*\])*(?:[+*]|\{\d+,\d*\})(?:[^()[\\]|\\.|\[(?:[^\]\\]|\\.)*\])*\)(?:[+*]|\{\d+,\d*\})/;
+const NESTED_QUANTIFIER =
+  /\((?:[^()[\\]|\\.|\[(?:[^\]\\]|\\.)*\])*(?:[+*]|\{\d+,\d*\})(?:[^()[\\]|\\.|\[(?:[^\]\\]|\\.)*\])*\)(?:[+*]|\{\d+,\d*\})/;
 
 /** Warnings for regex patterns whose shape risks catastrophic backtracking on long lines. */
 export function riskyPatternWarnings(patterns: readonly CompiledPattern[]): string[] {
   return patterns
     .filter((p) => p.isRegex && NESTED_QUANTIFIER.test(p.source))
-    .map((p) => `pattern ${JSON.stringify(p.source)} repeats a group that itself repeats (a nested quantifier); on a long line it can backtrack for minutes. Prefer literal text or a pattern without nested quantifiers.`);
+    .map(
+      (p) =>
+        `pattern ${JSON.stringify(p.source)} repeats a group that itself repeats (a nested quantifier); on a long line it can backtrack for minutes. Prefer literal text or a pattern without nested quantifiers.`,
+    );
 }

@@ -278,7 +278,8 @@ export class LogScanner {
     const lines = new LineCursor(block, first);
     for (;;) {
       lines.seek(m.index);
-      if (!(edges.cutStart && lines.start === 0)) this.visitor!.visit(lines.number, block.slice(lines.start, lines.end));
+      if (!(edges.cutStart && lines.start === 0))
+        this.visitor!.visit(lines.number, block.slice(lines.start, lines.end));
       const next = lines.next();
       if (next > block.length) return;
       re.lastIndex = next;
@@ -303,14 +304,16 @@ export class LogScanner {
     }
     const lines = new LineCursor(block, first);
     // Without a block regex (lookaround), every line is a candidate.
-    for (let at = m ? m.index : 0; ; ) {
+    for (let at = m ? m.index : 0; ;) {
       lines.seek(at);
       const line = block.slice(lines.start, lines.end);
       const found = confirm(pattern, line);
       // A match touching a cut in a long line may owe itself to the cut (`^`, `$`, `\b`); the
       // overlapping neighbour piece sees the same text with its context and decides.
-      const atCut = found !== null &&
-        ((edges.cutStart && lines.start === 0 && found[0] === 0) || (edges.cutEnd && lines.end === block.length && found[1] === line.length));
+      const atCut =
+        found !== null &&
+        ((edges.cutStart && lines.start === 0 && found[0] === 0) ||
+          (edges.cutEnd && lines.end === block.length && found[1] === line.length));
       if (found && !atCut) this.record(index, lines.number, line, found);
       const next = lines.next();
       if (next > block.length) break;
@@ -348,7 +351,10 @@ class LineCursor {
   private nextLF: number;
   private nextCR: number;
 
-  constructor(private readonly text: string, first: number) {
+  constructor(
+    private readonly text: string,
+    first: number,
+  ) {
     this.number = first;
     this.nextLF = indexOrEnd(text, '\n', 0);
     this.nextCR = indexOrEnd(text, '\r', 0);

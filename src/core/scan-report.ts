@@ -95,7 +95,12 @@ export function buildScanReport(
     selected++;
     if (outcome.kind === 'missing') {
       missing++;
-      missingLogs.push({ build_number: build.number, job_id: job.id, step_label: jobLabel(job), job_url: jobUrl(build, job) });
+      missingLogs.push({
+        build_number: build.number,
+        job_id: job.id,
+        step_label: jobLabel(job),
+        job_url: jobUrl(build, job),
+      });
     } else if (outcome.kind === 'failed') {
       failures.push({
         build_number: build.number,

@@ -80,5 +80,10 @@ export function toMatchRecord(build: BuildkiteBuild, job: BuildkiteJob, pattern:
 
 /** True for job states that will not change: such a job's log is final and can be cached. */
 export function isFinished(job: BuildkiteJob): boolean {
-  return Boolean(job.finished_at) && !['running', 'canceling', 'timing_out', 'assigned', 'accepted', 'scheduled', 'waiting', 'pending'].includes(job.state ?? '');
+  return (
+    Boolean(job.finished_at) &&
+    !['running', 'canceling', 'timing_out', 'assigned', 'accepted', 'scheduled', 'waiting', 'pending'].includes(
+      job.state ?? '',
+    )
+  );
 }

@@ -61,7 +61,8 @@ export class TimedScanner {
         if (ms > slowestMs) [slowest, slowestMs] = [pattern, ms];
       }
     }
-    const budget = this.budgetMs >= 1000 ? `${Math.round(this.budgetMs / 100) / 10} s` : `${Math.round(this.budgetMs)} ms`;
+    const budget =
+      this.budgetMs >= 1000 ? `${Math.round(this.budgetMs / 100) / 10} s` : `${Math.round(this.budgetMs)} ms`;
     throw new SlowPatternError(
       `matching one log took more than ${budget}, most of it in pattern ${JSON.stringify(slowest.source)}: ` +
         'the regex likely backtracks catastrophically; make it more specific ' +

@@ -90,7 +90,13 @@ export interface ScanStats {
  */
 export type ScanProgress =
   | { readonly kind: 'builds'; readonly listed: number; readonly matchedBranch: number; readonly selectedJobs: number }
-  | { readonly kind: 'logs'; readonly done: number; readonly total: number; readonly bytes: number; readonly matches: number }
+  | {
+      readonly kind: 'logs';
+      readonly done: number;
+      readonly total: number;
+      readonly bytes: number;
+      readonly matches: number;
+    }
   | {
       readonly kind: 'waiting';
       /** When the wait ends (ms since the epoch). */

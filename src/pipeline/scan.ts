@@ -47,26 +47,45 @@ const PULL_REQUEST_BUILDS = 5;
 const SCAN_BUDGET_MS = 5 * 60_000;
 
 export async function scan(settings: Settings, options: ScanOptions = {}): Promise<ScanReport> {
-  const names = { token: settingLabel('token', settings.surface), maxBuilds: settingLabel('maxBuilds', settings.surface) };
-  const client = BuildkiteClient.connect({ ...settings, names }, {
-    token: settings.token,
-    userAgent: options.userAgent ?? 'flake-checker',
-    connections: settings.concurrency + 2,
-    onRateLimitWait: (wait) => options.progress?.({ kind: 'waiting', ...wait }),
-    ...options.http,
-  });
+  const names = {
+    token: settingLabel('token', settings.surface),
+    maxBuilds: settingLabel('maxBuilds', settings.surface),
+  };
+  const client = BuildkiteClient.connect(
+    { ...settings, names },
+    {
+      token: settings.token,
+      userAgent: options.userAgent ?? 'flake-checker',
+      connections: settings.concurrency + 2,
+      onRateLimitWait: (wait) => options.progress?.({ kind: 'waiting', ...wait }),
+      ...options.http,
+    },
+  );
   const cache = settings.cacheDir ? new LogCache(settings.cacheDir, settings.cacheMaxMb * 1024 * 1024) : null;
   try {
     const logs = logSourceFor(settings, client, cache);
     const results = await readSelectedJobs(settings, client, logs, options);
     const pullRequestMatches = options.pullRequest
-      ? await readPullRequestBuilds(settings, client, logs, options.pullRequest, results.listedNumbers, results.baselineBranch)
+      ? await readPullRequestBuilds(
+          settings,
+          client,
+          logs,
+          options.pullRequest,
+          results.listedNumbers,
+          results.baselineBranch,
+        )
       : [];
     if (cache) await cache.evict();
-    const report = buildScanReport(results.jobs, settings.patterns, { ...results.counts, ...client.stats }, results.warnings, {
-      minPrs: settings.minPrs,
-      baselineBranch: results.baselineBranch,
-    });
+    const report = buildScanReport(
+      results.jobs,
+      settings.patterns,
+      { ...results.counts, ...client.stats },
+      results.warnings,
+      {
+        minPrs: settings.minPrs,
+        baselineBranch: results.baselineBranch,
+      },
+    );
     const unread = report.stats.baseline_logs_failed;
     const warnings = [
       ...report.warnings,
@@ -82,7 +101,9 @@ export async function scan(settings: Settings, options: ScanOptions = {}): Promi
 function logSourceFor(settings: Settings, client: BuildkiteClient, cache: LogCache | null): LogSource {
   const network = buildkiteLogSource(client);
   if (!cache) return network;
-  return cachedLogSource(cache, network, (job) => LogCache.key([settings.apiUrl, settings.org, settings.pipeline, job.id]));
+  return cachedLogSource(cache, network, (job) =>
+    LogCache.key([settings.apiUrl, settings.org, settings.pipeline, job.id]),
+  );
 }
 
 /**
@@ -172,14 +193,17 @@ async function readSelectedJobs(
         if (created > windowEnd) windowEnd = created;
         if (matchesBranch(build, settings.branchPattern)) {
           matchedBranch++;
-          if (labelsSeen.size < MAX_LABELS_KEPT) for (const job of build.jobs ?? []) if (job.type === 'script') labelsSeen.add(jobLabel(job));
-          for (const job of selectJobs(build, settings)) work.push({ build, job, outcome: readJob(build, job, false), evidenceOnly: false });
+          if (labelsSeen.size < MAX_LABELS_KEPT)
+            for (const job of build.jobs ?? []) if (job.type === 'script') labelsSeen.add(jobLabel(job));
+          for (const job of selectJobs(build, settings))
+            work.push({ build, job, outcome: readJob(build, job, false), evidenceOnly: false });
         } else if (pipeline.baselineBranch !== null && build.branch === pipeline.baselineBranch) {
           // Evidence, not results: only attempts that did not pass, since a green job on the
           // baseline branch is no failure evidence and each log costs a request.
           baselineBuilds++;
           for (const job of selectJobs(build, settings)) {
-            if (job.state !== 'passed') work.push({ build, job, outcome: readJob(build, job, true), evidenceOnly: true });
+            if (job.state !== 'passed')
+              work.push({ build, job, outcome: readJob(build, job, true), evidenceOnly: true });
           }
         }
       }
@@ -238,7 +262,9 @@ async function readPullRequestBuilds(
         limit(async () => {
           const outcome = await scanLog(logs, build, job, settings, SCAN_BUDGET_MS, () => undefined).catch(() => null);
           if (outcome?.kind !== 'scanned') return [];
-          return outcome.hits.flatMap((hit, p) => (hit && settings.patterns[p] !== undefined ? [toMatchRecord(build, job, settings.patterns[p]!, hit)] : []));
+          return outcome.hits.flatMap((hit, p) =>
+            hit && settings.patterns[p] !== undefined ? [toMatchRecord(build, job, settings.patterns[p]!, hit)] : [],
+          );
         }),
       ),
     ),
@@ -290,7 +316,10 @@ async function scanLog(
   const read = await logs.read(build, job, async (chunks) => {
     // A fresh extractor with each read: a retried download starts again from the first line.
     const extractor = settings.discover ? new FailureExtractor() : null;
-    const visitor = extractor && { needles: DISCOVER_NEEDLES, visit: (n: number, line: string) => extractor.push(n, line) };
+    const visitor = extractor && {
+      needles: DISCOVER_NEEDLES,
+      visit: (n: number, line: string) => extractor.push(n, line),
+    };
     const scanner = new TimedScanner(settings.compiled, budgetMs, () => performance.now(), visitor);
     for await (const chunk of chunks) {
       scanner.push(chunk);

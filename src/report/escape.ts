@@ -81,7 +81,10 @@ export function safeUrl(url: string | null | undefined): string | null {
     return null;
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
-  return parsed.href.replace(/[()|<>"'`\\[\] ]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return parsed.href.replace(
+    /[()|<>"'`\\[\] ]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 /** `[text](url)` with `text` escaped, or just the escaped text when the URL is not safe. */

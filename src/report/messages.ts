@@ -18,7 +18,9 @@ export function logsNotFetched(count: number): string {
 
 /** The fact with each distinct reason and how many logs it cost, most frequent first. */
 export function describeLogFailures(failures: readonly LogFailure[]): string {
-  const reasons = countFailureReasons(failures).map(([reason, count]) => `${count} × ${truncateBytes(toPrintable(reason), 200)}`);
+  const reasons = countFailureReasons(failures).map(
+    ([reason, count]) => `${count} × ${truncateBytes(toPrintable(reason), 200)}`,
+  );
   return `${logsNotFetched(failures.length)}; matches in them are missing. Reasons: ${reasons.join('; ')}`;
 }
 
@@ -28,8 +30,14 @@ export function listLogFailures(failures: readonly LogFailure[], max = 20): stri
 }
 
 /** One line per log, for a terminal: build, step and job (and what `more` adds), at most `max`. */
-export function listLogs<T extends MissingLog>(logs: readonly T[], max = 20, more: (log: T) => string = () => ''): string[] {
-  const lines = logs.slice(0, max).map((f) => `#${f.build_number} ${toPrintable(f.step_label)} (${toPrintable(f.job_id)})${more(f)}`);
+export function listLogs<T extends MissingLog>(
+  logs: readonly T[],
+  max = 20,
+  more: (log: T) => string = () => '',
+): string[] {
+  const lines = logs
+    .slice(0, max)
+    .map((f) => `#${f.build_number} ${toPrintable(f.step_label)} (${toPrintable(f.job_id)})${more(f)}`);
   if (logs.length > max) lines.push(`… and ${logs.length - max} more`);
   return lines;
 }
@@ -41,13 +49,18 @@ export function cacheNotWritten(dir: string, problem: string): string {
 
 /** The warning when the pipeline (its default branch) could not be read. */
 export function pipelineUnread(why: string): string {
-  return `the pipeline's default branch could not be read (${why}), so failures on it were not looked for; ` +
-    'set --baseline-branch (input baseline-branch) to name the branch, or grant the token read_pipelines';
+  return (
+    `the pipeline's default branch could not be read (${why}), so failures on it were not looked for; ` +
+    'set --baseline-branch (input baseline-branch) to name the branch, or grant the token read_pipelines'
+  );
 }
 
 /** The warning when the step filter selected no job at all, with the labels most like it. */
 export function noJobSelected(step: string, builds: number, closest: readonly string[]): string {
-  const near = closest.length > 0 ? `; the closest step labels: ${closest.map((l) => JSON.stringify(toPrintable(l))).join(', ')}` : '';
+  const near =
+    closest.length > 0
+      ? `; the closest step labels: ${closest.map((l) => JSON.stringify(toPrintable(l))).join(', ')}`
+      : '';
   return `no script job's label contains ${JSON.stringify(step)} (compared case-insensitively) in the ${plural(builds, 'build')} on matching branches${near}`;
 }
 
@@ -58,8 +71,10 @@ export function baselineLogsNotFetched(count: number): string {
 
 /** The warning when the action's `matches` output was cut to what GitHub keeps. */
 export function matchesOutputCut(shown: number, total: number, reportFile: string): string {
-  return `the matches output holds the first ${shown} of ${total} matches (GitHub keeps at most 1 MB of outputs per job); ` +
-    `all of them are in the report file ${reportFile}`;
+  return (
+    `the matches output holds the first ${shown} of ${total} matches (GitHub keeps at most 1 MB of outputs per job); ` +
+    `all of them are in the report file ${reportFile}`
+  );
 }
 
 /** What makes a completed run fail on purpose: the checks the user asked for. */
@@ -78,8 +93,10 @@ export interface FailWhen {
  */
 export function failingChecks(report: ScanReport, when: FailWhen): string | null {
   const reasons: string[] = [];
-  if (when.matches && report.matches.length > 0) reasons.push(`${report.matches.length} matches found and ${when.names.matches}`);
-  if (when.unreadLogs && report.failures.length > 0) reasons.push(`${logsNotFetched(report.failures.length)} and ${when.names.unreadLogs}`);
+  if (when.matches && report.matches.length > 0)
+    reasons.push(`${report.matches.length} matches found and ${when.names.matches}`);
+  if (when.unreadLogs && report.failures.length > 0)
+    reasons.push(`${logsNotFetched(report.failures.length)} and ${when.names.unreadLogs}`);
   return reasons.length > 0 ? reasons.join('; ') : null;
 }
 

@@ -50,7 +50,9 @@ export function describeStatus(state: ProgressState, nowMs: number): string {
   const total = state.logs?.total ?? state.builds?.selectedJobs ?? 0;
   if (state.builds || state.logs) {
     const l = state.logs;
-    parts.push(`${l?.done ?? 0}/${total} logs, ${megabytes(l?.bytes ?? 0)}, ${plural(l?.matches ?? 0, 'match', 'matches')}`);
+    parts.push(
+      `${l?.done ?? 0}/${total} logs, ${megabytes(l?.bytes ?? 0)}, ${plural(l?.matches ?? 0, 'match', 'matches')}`,
+    );
   }
   if (state.wait && state.wait.untilMs > nowMs) parts.push(describeWait(state.wait, nowMs));
   return parts.join(' · ');

@@ -27,7 +27,11 @@ export interface FullReport {
   readonly tracker: TrackerSummary | null;
 }
 
-export function buildFullReport(report: ScanReport, settings: Settings, tracker: TrackerSummary | null = null): FullReport {
+export function buildFullReport(
+  report: ScanReport,
+  settings: Settings,
+  tracker: TrackerSummary | null = null,
+): FullReport {
   return {
     settings: describeSettings(settings),
     match_count: report.matches.length,
@@ -45,6 +49,10 @@ export function buildFullReport(report: ScanReport, settings: Settings, tracker:
 }
 
 /** The full report as pretty-printed JSON text. */
-export function renderFullReport(report: ScanReport, settings: Settings, tracker: TrackerSummary | null = null): string {
+export function renderFullReport(
+  report: ScanReport,
+  settings: Settings,
+  tracker: TrackerSummary | null = null,
+): string {
   return `${JSON.stringify(buildFullReport(report, settings, tracker), null, 2)}\n`;
 }

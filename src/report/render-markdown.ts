@@ -19,7 +19,10 @@ import { logsNotFetched, plural } from './messages.ts';
 import { githubRepositoryUrl } from './repository.ts';
 
 /** The settings the report shows: what was scanned, never the token. */
-export type ReportSettings = Pick<Settings, 'org' | 'pipeline' | 'step' | 'branchRegex' | 'maxBuilds' | 'patterns' | 'regex'>;
+export type ReportSettings = Pick<
+  Settings,
+  'org' | 'pipeline' | 'step' | 'branchRegex' | 'maxBuilds' | 'patterns' | 'regex'
+>;
 
 export interface RenderOptions {
   /**
@@ -59,7 +62,8 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
   const prLink = (pr: string): string =>
     /^\d+$/.test(pr) && repoUrl ? `[#${pr}](${repoUrl}/pull/${pr})` : escapeMarkdownText(`#${pr}`);
   const pr = options.pullRequest;
-  const ours = pr === undefined ? [] : flakesOfPullRequest(report.flakes, [...report.matches, ...report.pullRequestMatches], pr);
+  const ours =
+    pr === undefined ? [] : flakesOfPullRequest(report.flakes, [...report.matches, ...report.pullRequestMatches], pr);
   // A pattern that hit this PR sorts before every pattern that did not.
   const flakes = [...ours, ...report.flakes.filter((f) => !ours.includes(f))];
   const byPattern = groupByPattern(report.matches);
@@ -72,7 +76,9 @@ export function renderReport(report: ScanReport, settings: ReportSettings, optio
     renderFailures(report.failures),
     pr === undefined ? '' : `<details><summary>Every pattern in the scanned window</summary>`,
   ].filter((part) => part !== '');
-  const tail = [pr === undefined ? '' : '</details>', renderSettings(settings), options.footer ?? ''].filter((part) => part !== '');
+  const tail = [pr === undefined ? '' : '</details>', renderSettings(settings), options.footer ?? ''].filter(
+    (part) => part !== '',
+  );
 
   // The note is sized for the largest numbers it can hold, so reserving it up front is enough.
   const total = report.matches.length;
@@ -183,16 +189,22 @@ function renderThisPullRequest(
   const title = `### This PR (${prLink(pr)})`;
   // Patterns that hit only this PR's builds older than the window have no flake of their own.
   const judged = new Set(ours.map((f) => f.pattern));
-  const older = [...groupByPattern(report.pullRequestMatches)].filter(([pattern]) => !judged.has(pattern) && !byPattern.has(pattern));
+  const older = [...groupByPattern(report.pullRequestMatches)].filter(
+    ([pattern]) => !judged.has(pattern) && !byPattern.has(pattern),
+  );
   if (ours.length === 0 && older.length === 0) {
     const searched = settings.patterns.map((p) => codeSpan(shorten(p))).join(', ');
     return `${title}\n\nNo pattern hit this PR's builds in the scanned window. Searched for: ${searched}.`;
   }
   const hereOf = (pattern: string): MatchRecord | undefined =>
-    [...(byPattern.get(pattern) ?? []), ...report.pullRequestMatches.filter((m) => m.pattern === pattern)].find((m) => m.pull_request === pr);
+    [...(byPattern.get(pattern) ?? []), ...report.pullRequestMatches.filter((m) => m.pattern === pattern)].find(
+      (m) => m.pull_request === pr,
+    );
   const item = (pattern: string, description: string): string => {
     const here = hereOf(pattern);
-    const where = here ? ` Here: ${link(`build ${here.build_number}`, here.web_url)}, ${link(shorten(here.step_label || here.job_id), here.job_url)}.` : '';
+    const where = here
+      ? ` Here: ${link(`build ${here.build_number}`, here.web_url)}, ${link(shorten(here.step_label || here.job_id), here.job_url)}.`
+      : '';
     const first = `- ${codeSpan(shorten(pattern))}: ${description}.${where}`;
     return here ? `${first}\\\n  ${codeSpan(here.snippet)}` : first;
   };
@@ -242,7 +254,10 @@ function renderCounts(report: ScanReport, settings: ReportSettings): string {
     stats.logs_failed > 0 ? `${stats.logs_failed} not fetched` : '',
     stats.logs_from_cache > 0 ? `${stats.logs_from_cache} from cache` : '',
   ].filter((part) => part !== '');
-  const span = stats.window_start && stats.window_end ? `, created ${shortTime(stats.window_start)} to ${shortTime(stats.window_end)}` : '';
+  const span =
+    stats.window_start && stats.window_end
+      ? `, created ${shortTime(stats.window_start)} to ${shortTime(stats.window_end)}`
+      : '';
   const baseline =
     report.baselineBranch === null
       ? ''
@@ -270,12 +285,17 @@ function renderFailures(failures: readonly LogFailure[]): string {
   const lines = reasons
     .slice(0, SHOWN_FAILURE_REASONS)
     .map(([reason, count]) => `> - ${count} × ${escapeMarkdownText(shorten(reason))}`);
-  if (reasons.length > SHOWN_FAILURE_REASONS) lines.push(`> - and ${reasons.length - SHOWN_FAILURE_REASONS} other reasons`);
+  if (reasons.length > SHOWN_FAILURE_REASONS)
+    lines.push(`> - and ${reasons.length - SHOWN_FAILURE_REASONS} other reasons`);
   return `> [!WARNING]\n> ${logsNotFetched(failures.length)}; matches in them are missing:\n${lines.join('\n')}`;
 }
 
 /** Every pattern searched for, ranked by spread, so a reader sees what came back empty too. */
-function renderFlakeTable(flakes: readonly Flake[], patterns: readonly string[], baselineBranch: string | null): string {
+function renderFlakeTable(
+  flakes: readonly Flake[],
+  patterns: readonly string[],
+  baselineBranch: string | null,
+): string {
   const matched = new Set(flakes.map((f) => f.pattern));
   const rows = flakes.map((f) => {
     const spread = [
@@ -284,22 +304,32 @@ function renderFlakeTable(flakes: readonly Flake[], patterns: readonly string[],
       f.passed_on_retry > 0 ? `${f.passed_on_retry} passed on retry` : '',
       baselineBranch !== null && f.main_builds > 0 ? `${f.main_builds} on ${escapeMarkdownText(baselineBranch)}` : '',
     ].filter((part) => part !== '');
-    const seen = f.first_seen === f.last_seen || shortDay(f.first_seen) === shortDay(f.last_seen) ? shortDay(f.last_seen) : `${shortDay(f.first_seen)} – ${shortDay(f.last_seen)}`;
+    const seen =
+      f.first_seen === f.last_seen || shortDay(f.first_seen) === shortDay(f.last_seen)
+        ? shortDay(f.last_seen)
+        : `${shortDay(f.first_seen)} – ${shortDay(f.last_seen)}`;
     return `| ${codeSpan(shorten(f.pattern), { inTable: true })} | **${VERDICT_LABELS[f.verdict]}** | ${spread.join(' · ')} | ${seen} |`;
   });
-  for (const p of patterns) if (!matched.has(p)) rows.push(`| ${codeSpan(shorten(p), { inTable: true })} | no match | | |`);
+  for (const p of patterns)
+    if (!matched.has(p)) rows.push(`| ${codeSpan(shorten(p), { inTable: true })} | no match | | |`);
   return ['| Pattern | Verdict | Spread | Seen |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 function renderFlakeHeading(flake: Flake, prLink: (pr: string) => string): string {
-  const prs = flake.prs.length === 0 ? '' : ` · PRs ${flake.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${flake.prs.length > SHOWN_PRS ? ` and ${flake.prs.length - SHOWN_PRS} more` : ''}`;
+  const prs =
+    flake.prs.length === 0
+      ? ''
+      : ` · PRs ${flake.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${flake.prs.length > SHOWN_PRS ? ` and ${flake.prs.length - SHOWN_PRS} more` : ''}`;
   const seen = ` · first seen ${shortDay(flake.first_seen)} (build ${flake.first_build}), last seen ${shortDay(flake.last_seen)} (build ${flake.last_build})`;
   return `### ${codeSpan(shorten(flake.pattern))}\n\n**${VERDICT_LABELS[flake.verdict]}**: ${escapeMarkdownText(flake.reason)}${prs}${seen}`;
 }
 
 /** One discovered signature: verdict and spread, an example with its links, and its regex. */
 function renderCluster(c: Cluster, prLink: (pr: string) => string): string {
-  const prs = c.prs.length === 0 ? '' : ` · PRs ${c.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${c.prs.length > SHOWN_PRS ? ` and ${c.prs.length - SHOWN_PRS} more` : ''}`;
+  const prs =
+    c.prs.length === 0
+      ? ''
+      : ` · PRs ${c.prs.slice(0, SHOWN_PRS).map(prLink).join(', ')}${c.prs.length > SHOWN_PRS ? ` and ${c.prs.length - SHOWN_PRS} more` : ''}`;
   const e = c.example;
   return (
     `- ${codeSpan(shorten(c.signature))} (${escapeMarkdownText(c.kind)}): **${VERDICT_LABELS[c.verdict]}**, ${plural(c.builds, 'build')}${prs}, ` +
@@ -329,7 +359,9 @@ function renderSettings(settings: ReportSettings): string {
     ['Builds examined', String(settings.maxBuilds)],
     ['Patterns', `${settings.patterns.length} (${settings.regex ? 'regular expressions' : 'literal text'})`],
   ];
-  const table = ['| Setting | Value |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${value} |`)].join('\n');
+  const table = ['| Setting | Value |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${value} |`)].join(
+    '\n',
+  );
   return `<details><summary>Settings</summary>\n\n${table}\n\n</details>`;
 }
 

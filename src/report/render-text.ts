@@ -16,7 +16,9 @@ export function renderText(report: ScanReport, style: Style = PLAIN): string {
     out.push('Flakes (by spread: distinct PRs, then builds):');
     const width = Math.max(...report.flakes.map((f) => f.verdict.length));
     for (const flake of report.flakes) {
-      out.push(`- ${style.verdict(flake.verdict, flake.verdict.padEnd(width))}  ${style.pattern(toPrintable(flake.pattern))}`);
+      out.push(
+        `- ${style.verdict(flake.verdict, flake.verdict.padEnd(width))}  ${style.pattern(toPrintable(flake.pattern))}`,
+      );
       out.push(`  ${describeFlake(flake)}`);
     }
     out.push('');
@@ -25,7 +27,9 @@ export function renderText(report: ScanReport, style: Style = PLAIN): string {
     out.push(`Discovered failure signatures (${plural(report.discovered.length, 'record')}, by spread):`);
     const width = Math.max(...report.clusters.map((c) => c.verdict.length));
     for (const cluster of report.clusters) {
-      out.push(`- ${style.verdict(cluster.verdict, cluster.verdict.padEnd(width))}  ${style.pattern(toPrintable(cluster.signature))}`);
+      out.push(
+        `- ${style.verdict(cluster.verdict, cluster.verdict.padEnd(width))}  ${style.pattern(toPrintable(cluster.signature))}`,
+      );
       out.push(`  ${describeFlake(cluster)}`);
       const e = cluster.example;
       out.push(`  e.g. #${e.build_number} ${toPrintable(e.step_label)}, line ${e.line}: ${toPrintable(e.snippet)}`);
@@ -38,7 +42,9 @@ export function renderText(report: ScanReport, style: Style = PLAIN): string {
   for (const m of matches) {
     const branch = m.pull_request ? `${m.branch} · PR #${m.pull_request}` : m.branch;
     out.push('');
-    out.push(`- #${m.build_number} [${toPrintable(branch)}] ${toPrintable(m.step_label)} — ${style.link(toPrintable(m.web_url))}`);
+    out.push(
+      `- #${m.build_number} [${toPrintable(branch)}] ${toPrintable(m.step_label)} — ${style.link(toPrintable(m.web_url))}`,
+    );
     out.push(`  Pattern: ${style.pattern(toPrintable(m.pattern))}`);
     out.push(`  Snippet: ${toPrintable(m.snippet)}`);
     const notes = [`line ${m.line}`];
@@ -80,7 +86,13 @@ export function renderText(report: ScanReport, style: Style = PLAIN): string {
 
 /** The evidence line: the verdict's reason, then spread and dates. */
 function describeFlake(flake: Flake): string {
-  const prs = flake.prs.length > 0 ? ` (PRs ${flake.prs.slice(0, 10).map((p) => `#${toPrintable(p)}`).join(', ')}${flake.prs.length > 10 ? ', …' : ''})` : '';
+  const prs =
+    flake.prs.length > 0
+      ? ` (PRs ${flake.prs
+          .slice(0, 10)
+          .map((p) => `#${toPrintable(p)}`)
+          .join(', ')}${flake.prs.length > 10 ? ', …' : ''})`
+      : '';
   return (
     `${toPrintable(flake.reason)}${prs}; ${plural(flake.builds, 'build')}, ${plural(flake.jobs, 'job')}; ` +
     `first seen ${isoDay(flake.first_seen)} (#${flake.first_build}), last seen ${isoDay(flake.last_seen)} (#${flake.last_build})`

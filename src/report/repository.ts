@@ -6,6 +6,9 @@
  */
 export function githubRepositoryUrl(repository: string | null | undefined): string | null {
   if (!repository) return null;
-  const m = /^(?:https?:\/\/(?:[^@/]+@)?github\.com\/|git@github\.com:|ssh:\/\/git@github\.com\/)([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(repository.trim());
+  const m =
+    /^(?:https?:\/\/(?:[^@/]+@)?github\.com\/|git@github\.com:|ssh:\/\/git@github\.com\/)([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+?)(?:\.git)?\/?$/.exec(
+      repository.trim(),
+    );
   return m ? `https://github.com/${m[1]}/${m[2]}` : null;
 }
