@@ -98,3 +98,23 @@ describe('closestLabels', () => {
     expect(closestLabels('x', [], 3)).toEqual([]);
   });
 });
+
+describe('keepJobs', () => {
+  it('keeps the given jobs and the attempts their retry chains lead to, nothing else', async () => {
+    const { keepJobs } = await import('../../src/core/select.ts');
+    const build: BuildkiteBuild = {
+      number: 3,
+      jobs: [
+        job({ id: 'a1', retried: true, retried_in_job_id: 'a2' }),
+        job({ id: 'a2', retried: true, retried_in_job_id: 'a3' }),
+        job({ id: 'a3', state: 'passed' }),
+        job({ id: 'b', name: 'Entrypoints Test' }),
+        job({ id: 'c' }),
+      ],
+    };
+    const jobs = build.jobs!;
+    expect(keepJobs(build, [jobs[0]!, jobs[4]!]).jobs!.map((j) => j.id)).toEqual(['a1', 'a2', 'a3', 'c']);
+    expect(keepJobs(build, jobs)).toBe(build);
+    expect(keepJobs(build, []).jobs).toEqual([]);
+  });
+});

@@ -52,6 +52,28 @@ export function selectJobs(build: BuildkiteBuild, filter: JobFilter): BuildkiteJ
   );
 }
 
+/**
+ * The build with only the jobs the scan still needs of it: `jobs`, and the attempts their retry
+ * chains lead to (`retried_in_job_id`, followed to the end). A vLLM build holds ~266 jobs, and
+ * the scan keeps a build for each job it reads: the rest of them would be kept for nothing.
+ */
+export function keepJobs(build: BuildkiteBuild, jobs: readonly BuildkiteJob[]): BuildkiteBuild {
+  const all = build.jobs ?? [];
+  if (jobs.length === all.length) return build;
+  const byId = new Map(all.map((j) => [j.id, j]));
+  const kept = new Set<BuildkiteJob>();
+  for (const job of jobs) {
+    for (
+      let at: BuildkiteJob | undefined = job;
+      at && !kept.has(at);
+      at = at.retried_in_job_id ? byId.get(at.retried_in_job_id) : undefined
+    ) {
+      kept.add(at);
+    }
+  }
+  return { ...build, jobs: all.filter((j) => kept.has(j)) };
+}
+
 /** The job's page: its own `web_url`, else the build's page scrolled to the job, else ''. */
 export function jobUrl(build: BuildkiteBuild, job: BuildkiteJob): string {
   return job.web_url ?? (build.web_url ? `${build.web_url}#${job.id}` : '');

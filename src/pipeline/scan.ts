@@ -10,7 +10,7 @@ import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import { buildScanReport, type JobOutcome, type JobResult } from '../core/scan-report.ts';
 import { closestLabels } from '../core/closest.ts';
 import { prNumber } from '../core/flakes.ts';
-import { jobLabel, matchesBranch, selectJobs, toMatchRecord } from '../core/select.ts';
+import { jobLabel, keepJobs, matchesBranch, selectJobs, toMatchRecord } from '../core/select.ts';
 import { DISCOVER_NEEDLES, FailureExtractor } from '../core/discover/extract.ts';
 import { SlowPatternError, TimedScanner } from '../core/timed-scanner.ts';
 import type { MatchRecord, ScanProgress, ScanReport } from '../core/types.ts';
@@ -195,16 +195,19 @@ async function readSelectedJobs(
           matchedBranch++;
           if (labelsSeen.size < MAX_LABELS_KEPT)
             for (const job of build.jobs ?? []) if (job.type === 'script') labelsSeen.add(jobLabel(job));
-          for (const job of selectJobs(build, settings))
-            work.push({ build, job, outcome: readJob(build, job, false), evidenceOnly: false });
+          const jobs = selectJobs(build, settings);
+          // Kept until the report: only the jobs it needs (retry chains run through the rest).
+          const kept = keepJobs(build, jobs);
+          for (const job of jobs)
+            work.push({ build: kept, job, outcome: readJob(kept, job, false), evidenceOnly: false });
         } else if (pipeline.baselineBranch !== null && build.branch === pipeline.baselineBranch) {
           // Evidence, not results: only attempts that did not pass, since a green job on the
           // baseline branch is no failure evidence and each log costs a request.
           baselineBuilds++;
-          for (const job of selectJobs(build, settings)) {
-            if (job.state !== 'passed')
-              work.push({ build, job, outcome: readJob(build, job, true), evidenceOnly: true });
-          }
+          const jobs = selectJobs(build, settings).filter((job) => job.state !== 'passed');
+          const kept = keepJobs(build, jobs);
+          for (const job of jobs)
+            work.push({ build: kept, job, outcome: readJob(kept, job, true), evidenceOnly: true });
         }
       }
       progress?.({ kind: 'builds', listed, matchedBranch, selectedJobs: work.length });
