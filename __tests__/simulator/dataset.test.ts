@@ -3,13 +3,13 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BUILTIN_PATTERNS,
   expectedCounts,
   expectedMatches,
   SIGNATURES,
   startSimulator,
   type Simulator,
 } from '../../src/simulator/index.ts';
+import { DEFAULT_QUERY } from '../support/default-query.ts';
 
 /** The cleaner docs/buildkite-api.md describes, applied to a whole log at once. */
 function referenceClean(bytes: Buffer): string[] {
@@ -154,13 +154,7 @@ describe('log text', () => {
 });
 
 describe('ground truth', () => {
-  const query = {
-    maxBuilds: 200,
-    branchRegex: '^pull/|^pr/',
-    step: 'v1 Test others',
-    patterns: [...BUILTIN_PATTERNS],
-    regex: true,
-  };
+  const query = DEFAULT_QUERY;
 
   it('finds the kv-connector flake in PR builds through pull/<id>/head', () => {
     const matches = expectedMatches(sim.dataset, query);

@@ -4,7 +4,6 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BUILTIN_PATTERNS,
   expectedMatches,
   startSimulator,
   type SimBuild,
@@ -12,6 +11,7 @@ import {
   type SimPipeline,
   type Simulator,
 } from '../../src/simulator/index.ts';
+import { DEFAULT_QUERY } from '../support/default-query.ts';
 import { peakRssGrowth } from '../support/memory.ts';
 
 let sim: Simulator;
@@ -178,13 +178,7 @@ describe('the pipeline', () => {
       expect(builds.some((b) => b.branch === 'main')).toBe(false);
       const prs = builds.filter((b) => b.pull_request && 'id' in b.pull_request);
       expect(prs.every((b) => (b.pull_request as { base: string }).base === 'trunk')).toBe(true);
-      const query = {
-        maxBuilds: 80,
-        branchRegex: '^trunk$',
-        step: 'v1 Test others',
-        patterns: [...BUILTIN_PATTERNS],
-        regex: true,
-      };
+      const query = { ...DEFAULT_QUERY, maxBuilds: 80, branchRegex: '^trunk$' };
       expect(expectedMatches(trunk.dataset, query).length).toBeGreaterThan(0);
     } finally {
       await trunk.close();

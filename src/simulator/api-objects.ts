@@ -1,6 +1,8 @@
 // The objects the simulator's API answers with, shaped as Buildkite's (docs/buildkite-api.md,
 // "Build fields" and "Job fields"): which fields a job has depends on its type, and several may be
-// null. generate-builds.ts makes them; the routes serve them; the oracle reads them.
+// null. generate-builds.ts makes them; the oracle reads them; the routes serve them with the rest
+// of the real API's field set (served-objects.ts), which is made as a page is served and never
+// stored: see "Size of a real list page".
 
 export interface SimAgent {
   readonly id: string;
@@ -78,11 +80,15 @@ export interface SimBuild {
   readonly meta_data: Record<string, string>;
   readonly pull_request: SimPullRequest;
   readonly rebuilt_from: null;
-  readonly pipeline: { readonly slug: string; readonly name: string; readonly url: string };
+  /** Served with the pipeline object before them unless `exclude_pipeline=true` (served-objects.ts). */
   readonly jobs: readonly SimJob[];
 }
 
-/** The pipeline object `GET …/pipelines/{slug}` answers (a subset of Buildkite's fields). */
+/**
+ * The pipeline object `GET …/pipelines/{slug}` answers, and every build of the list carries unless
+ * `exclude_pipeline=true`. The fields a client reads are typed; the rest of Buildkite's (provider
+ * settings, counters, steps, …) ride along untyped.
+ */
 export interface SimPipeline {
   readonly id: string;
   readonly graphql_id: string;
@@ -92,12 +98,15 @@ export interface SimPipeline {
   readonly description: string | null;
   readonly slug: string;
   readonly repository: string;
+  readonly cluster_id: string | null;
+  readonly cluster_url: string | null;
   readonly branch_configuration: string | null;
   readonly default_branch: string;
-  readonly provider: { readonly id: string; readonly webhook_url: string };
+  readonly provider: { readonly id: string; readonly webhook_url: string; readonly settings: Record<string, unknown> };
   readonly builds_url: string;
   readonly badge_url: string;
   readonly visibility: 'public' | 'private';
   readonly created_at: string;
   readonly archived_at: string | null;
+  readonly [field: string]: unknown;
 }

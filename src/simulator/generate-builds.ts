@@ -1,14 +1,34 @@
-// Generates the pipeline as the Buildkite API returns it: builds newest first with every job
-// embedded (retried attempts included; the server hides those unless asked), PR and default-branch
-// builds, block jobs, waiters, triggers, parallel steps and retry chains. Each started script job
-// gets a LogSpec here, drawn in the same random sequence as the job; job-logs.ts renders its bytes.
+// Generates the pipeline as the Buildkite API returns it, one build at a time from the seed and the
+// build's index (0 is the newest), so that a dataset of thousands of builds is made on demand and
+// never held whole: PR and default-branch builds with every job embedded (retried attempts
+// included; the server hides those unless asked), block jobs, waiters, triggers, parallel steps and
+// retry chains. Each started script job gets a LogSpec here, drawn in the same random sequence as
+// the job; job-logs.ts renders its bytes. What is chosen across builds (anchors, scenario builds,
+// big logs) is planned in plan-dataset.ts.
+//
+// The `vllm` shape pads each build to vllm/ci's size (steps.ts, VLLM_GROUPS) with jobs drawn from
+// a second random sequence, so the jobs of the default shape, their logs and everything planned
+// among them stay the same in both shapes: only the list pages grow.
 
 import type { SimBuild, SimJob, SimPipeline, SimPullRequest } from './api-objects.ts';
 import type { LogSpec } from './log-text.ts';
 import { mixSeed, Rng } from './prng.ts';
-import { planScenarios, type PlannedAttempt, type PlannedBuild } from './scenarios.ts';
+import type { PlannedAttempt, PlannedBuild } from './scenarios.ts';
 import { FLAKE_KINDS, type FlakeKind } from './signatures.ts';
-import { blockLabel, IMAGE_STEP, STEPS, V1_OTHERS_LABELS, type StepDef } from './steps.ts';
+import {
+  AMD_IMAGE_STEP,
+  amdMirror,
+  blockLabel,
+  IMAGE_STEP,
+  STEPS,
+  V1_OTHERS_LABELS,
+  V1_OTHERS_SLOT,
+  VLLM_GROUPS,
+  type StepDef,
+} from './steps.ts';
+
+/** `default`: builds of 6-14 script jobs; `vllm`: vllm/ci's sizes (SimulatorOptions.shape). */
+export type DatasetShape = 'default' | 'vllm';
 
 export interface DatasetOptions {
   readonly seed: number;
@@ -20,18 +40,24 @@ export interface DatasetOptions {
   readonly jobsPerBuild: readonly [number, number];
   readonly logLines: readonly [number, number];
   readonly bigLogs: { readonly count: number; readonly bytes: number; readonly singleLine?: boolean };
+  readonly shape: DatasetShape;
   /** Mutate some builds and jobs as a changing API or a proxy might (see SimulatorOptions.hostile). */
   readonly hostile?: boolean;
   /** The simulator's origin; log_url and raw_log_url point here. */
   readonly apiUrl: string;
 }
 
-export interface GeneratedBuilds {
-  readonly pipeline: SimPipeline;
-  /** Newest first; every job embedded, retried attempts included. */
-  readonly builds: readonly SimBuild[];
+/** One build as generated, before the plan's log changes and the hostile mutation. */
+export interface GeneratedBuild {
+  readonly build: SimBuild;
+  readonly isPr: boolean;
+  /**
+   * The jobs the default shape has (all of them there): the vllm shape's padding is left out of
+   * everything planned across builds, so that both shapes plant the same.
+   */
+  readonly base: readonly SimJob[];
   /** The log of every started script job, by job id. */
-  readonly logSpecs: ReadonlyMap<string, LogSpec>;
+  readonly specs: Map<string, LogSpec>;
 }
 
 const OWNERS = [
@@ -78,94 +104,217 @@ const REPOSITORY = 'https://github.com/vllm-project/vllm.git';
 /** The newest build's creation time: fixed, so the dataset does not depend on the clock. */
 const NEWEST_MS = Date.UTC(2026, 9, 2, 14, 30, 0);
 
-interface Draft {
-  build: SimBuild;
-  isPr: boolean;
-}
-
 type Outcome = 'passed' | 'failed' | 'soft' | 'lost' | 'timed_out' | 'canceled' | 'running' | 'waiting' | 'never';
+
+/** What the jobs of one build share while they are drawn. */
+interface BuildContext {
+  readonly rng: Rng;
+  readonly index: number;
+  readonly number: number;
+  readonly webUrl: string;
+  readonly isPr: boolean;
+  readonly running: boolean;
+  readonly canceled: boolean;
+  /** Padding of the vllm shape: mostly green, as most of a real build is. */
+  readonly padding: boolean;
+}
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function isV1Others(label: string): boolean {
+export function isV1Others(label: string): boolean {
   return /v1 test others/i.test(label);
 }
 
-function withKvConnector(flakes: readonly FlakeKind[]): FlakeKind[] {
-  return flakes.includes('kvConnector') ? [...flakes] : [...flakes, 'kvConnector'];
-}
-
-function pipelineUrl({ apiUrl, org, pipeline }: DatasetOptions): string {
+export function pipelineUrl({ apiUrl, org, pipeline }: Pick<DatasetOptions, 'apiUrl' | 'org' | 'pipeline'>): string {
   return `${apiUrl}/v2/organizations/${org}/pipelines/${pipeline}`;
 }
 
-export function generateBuilds(options: DatasetOptions): GeneratedBuilds {
-  return new BuildGenerator(options).generate();
-}
-
-function describePipeline(options: DatasetOptions): SimPipeline {
+/**
+ * The pipeline as `GET …/pipelines/{slug}` answers it, and as every build of the list carries it
+ * unless `exclude_pipeline=true`: with its steps (vllm/ci uploads its real pipeline from a
+ * bootstrap step), provider settings and counters.
+ */
+export function describePipeline(options: DatasetOptions): SimPipeline {
   const { seed, org, pipeline, defaultBranch } = options;
   const rng = new Rng(mixSeed(seed, 13));
   const id = rng.uuid();
+  const url = pipelineUrl(options);
+  const webhook = `https://webhook.buildkite.com/deliver/${rng.hex(50)}`;
+  const badge = `https://badge.buildkite.com/${rng.hex(50)}.svg`;
+  const clusterId = rng.uuid();
+  const bootstrap =
+    'if [[ -n "$BUILDKITE_PULL_REQUEST" && "$BUILDKITE_PULL_REQUEST" != "false" ]]; then\n' +
+    '  export RUN_ALL=0\nfi\nbash .buildkite/scripts/bootstrap.sh';
   return {
     id,
     graphql_id: Buffer.from(`Pipeline---${id}`).toString('base64'),
-    url: pipelineUrl(options),
+    url,
     web_url: `https://buildkite.com/${org}/${pipeline}`,
     name: pipeline,
-    description: null,
+    description: 'vLLM CI: tests on NVIDIA and AMD GPUs, CPU and the docs',
     slug: pipeline,
     repository: REPOSITORY,
+    cluster_id: clusterId,
+    cluster_url: `${options.apiUrl}/v2/organizations/${org}/clusters/${clusterId}`,
     branch_configuration: null,
     default_branch: defaultBranch,
-    provider: { id: 'github', webhook_url: `https://webhook.buildkite.com/deliver/${rng.hex(50)}` },
-    builds_url: `${pipelineUrl(options)}/builds`,
-    badge_url: `https://badge.buildkite.com/${rng.hex(50)}.svg`,
-    visibility: 'public',
+    skip_queued_branch_builds: true,
+    skip_queued_branch_builds_filter: null,
+    cancel_running_branch_builds: true,
+    cancel_running_branch_builds_filter: `!${defaultBranch}`,
+    allow_rebuilds: true,
+    provider: {
+      id: 'github',
+      webhook_url: webhook,
+      settings: {
+        trigger_mode: 'code',
+        build_pull_requests: true,
+        pull_request_branch_filter_enabled: false,
+        skip_builds_for_existing_commits: false,
+        skip_pull_request_builds_for_existing_commits: true,
+        build_pull_request_ready_for_review: true,
+        build_pull_request_labels_changed: true,
+        build_pull_request_forks: true,
+        prefix_pull_request_fork_branch_names: true,
+        build_branches: true,
+        build_tags: false,
+        cancel_deleted_branch_builds: true,
+        publish_commit_status: true,
+        publish_commit_status_per_step: false,
+        separate_pull_request_statuses: false,
+        publish_blocked_as_pending: true,
+        use_step_key_as_commit_status: false,
+        filter_enabled: false,
+        repository: 'vllm-project/vllm',
+        pull_request_branch_filter_configuration: '',
+      },
+    },
+    builds_url: `${url}/builds`,
+    badge_url: badge,
+    created_by: {
+      id: rng.uuid(),
+      name: 'vLLM CI',
+      email: 'ci@vllm.ai',
+      avatar_url: 'https://www.gravatar.com/avatar/0',
+    },
     created_at: '2023-03-14T09:00:00.000Z',
     archived_at: null,
+    env: { DOCKER_BUILDKIT: '1', VLLM_CI_BRANCH: defaultBranch },
+    scheduled_builds_count: 0,
+    running_builds_count: 0,
+    scheduled_jobs_count: 0,
+    running_jobs_count: 0,
+    waiting_jobs_count: 0,
+    visibility: 'public',
+    tags: ['gpu', 'python'],
+    configuration:
+      `steps:\n  - label: ":pipeline: Upload pipeline"\n    command: |\n` + `${bootstrap.replace(/^/gm, '      ')}\n`,
+    steps: [
+      {
+        type: 'script',
+        name: ':pipeline: Upload pipeline',
+        command: bootstrap,
+        artifact_paths: null,
+        branch_configuration: null,
+        env: {},
+        timeout_in_minutes: null,
+        agent_query_rules: ['queue=cpu_queue_premerge'],
+        concurrency: null,
+        parallelism: null,
+      },
+    ],
   };
 }
 
-class BuildGenerator {
-  private readonly specs = new Map<string, LogSpec>();
+/** A step's position in the vllm shape's pipeline order: the NVIDIA steps, then the AMD mirrors. */
+const PIPELINE_ORDER: ReadonlyMap<string, number> = (() => {
+  const order = new Map<string, number>();
+  const steps = VLLM_GROUPS.flatMap((g) => g.steps);
+  steps.forEach((step, i) => order.set(step.label, 10 + i));
+  const amd = 10 + steps.length + 10;
+  order.set(AMD_IMAGE_STEP.label, amd - 2);
+  steps.forEach((step, i) => order.set(amdMirror(step).label, amd + i));
+  return order;
+})();
 
-  constructor(private readonly options: DatasetOptions) {}
+function orderOf(label: string): number {
+  if (label === IMAGE_STEP.label) return 0;
+  const known = PIPELINE_ORDER.get(label);
+  if (known !== undefined) return known;
+  // A spelling of "V1 Test others": next to the step it follows in the pipeline.
+  const slot = label.startsWith(':amd:')
+    ? amdMirror({ label: V1_OTHERS_SLOT, optional: true, gpu: true }).label
+    : V1_OTHERS_SLOT;
+  return (PIPELINE_ORDER.get(slot) as number) + 0.5;
+}
 
-  generate(): GeneratedBuilds {
-    const { options } = this;
-    const drafts: Draft[] = [];
-    const newestNumber = Math.max(24_000, options.builds + 100);
-    const created: number[] = [];
+/** The command a step's jobs run, as vLLM's pipeline generator renders it (one string per step). */
+const commands = new Map<string, string>();
+function commandFor(label: string): string {
+  let command = commands.get(label);
+  if (command === undefined) {
+    const area = label
+      .replace(/^(:[a-z0-9_+-]+: )+/, '')
+      .replace(/^AMD: /, '')
+      .replace(/ %N$/, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_|_$/g, '');
+    const tests = isV1Others(label)
+      ? 'v1/core v1/executor v1/kv_offload v1/sample v1/logits_processors v1/worker'
+      : area;
+    command =
+      `cd /vllm-workspace/tests\npytest -v -s ${tests} --junitxml=/tmp/results/${area}.xml` +
+      (label.includes('%N') ? ' --shard-id=$BUILDKITE_PARALLEL_JOB --num-shards=$BUILDKITE_PARALLEL_JOB_COUNT' : '');
+    commands.set(label, command);
+  }
+  return command;
+}
+
+function queueRule(step: StepDef): string {
+  if (step.label.startsWith(':amd:')) return step.gpu ? 'queue=amd_mi325_1' : 'queue=amd-cpu';
+  return step.gpu ? 'queue=gpu_1_queue' : 'queue=cpu_queue_premerge';
+}
+
+export class BuildGenerator {
+  /** The newest build's number; numbers go down by one per build. */
+  readonly newestNumber: number;
+  private readonly created: Float64Array;
+
+  constructor(private readonly options: DatasetOptions) {
+    this.newestNumber = Math.max(24_000, options.builds + 100);
+    this.created = new Float64Array(options.builds);
     let createdMs = NEWEST_MS;
     for (let i = 0; i < options.builds; i++) {
-      created.push(createdMs);
-      drafts.push(this.generateBuild(i, newestNumber - i, createdMs, null));
+      this.created[i] = createdMs;
       createdMs -= new Rng(mixSeed(options.seed, 3, i)).int(90, 900) * 1000;
     }
-    this.plantAnchors(drafts);
-    // The scenarios take the place of builds without any flake, so that every flake planted
-    // above stays where it is; those builds are made again, to order.
-    const plan = planScenarios(options.seed, options.builds, (i) => !this.hasFlakes(drafts[i] as Draft));
-    for (const [i, planned] of plan) {
-      for (const job of (drafts[i] as Draft).build.jobs) this.specs.delete(job.id);
-      drafts[i] = this.generateBuild(i, newestNumber - i, created[i] as number, planned);
-    }
-    const builds = drafts.map((d) => d.build);
-    this.chooseBigLogs(builds);
-    return { pipeline: describePipeline(options), builds, logSpecs: this.specs };
   }
 
-  private hasFlakes(draft: Draft): boolean {
-    return draft.build.jobs.some((j) => (this.specs.get(j.id)?.flakes.length ?? 0) > 0);
+  numberOf(index: number): number {
+    return this.newestNumber - index;
+  }
+
+  /** The index of build `number`, or -1. */
+  indexOf(number: number): number {
+    const index = this.newestNumber - number;
+    return Number.isSafeInteger(index) && index >= 0 && index < this.options.builds ? index : -1;
+  }
+
+  createdMs(index: number): number {
+    return this.created[index] as number;
   }
 
   private apiBuildUrl(n: number): string {
     return `${pipelineUrl(this.options)}/builds/${n}`;
   }
 
-  private generateBuild(index: number, number: number, createdMs: number, planned: PlannedBuild | null): Draft {
+  /** Build `index`, drawn at random or made to `planned`'s order; the same every time. */
+  generate(index: number, planned: PlannedBuild | null): GeneratedBuild {
     const { seed, builds, org, pipeline, defaultBranch } = this.options;
+    const number = this.numberOf(index);
+    const createdMs = this.createdMs(index);
+    const specs = new Map<string, LogSpec>();
     const rng = new Rng(mixSeed(seed, 5, index));
     const kindRoll = rng.next();
     const isPr = planned ? planned.kind === 'pr' : kindRoll < 0.68;
@@ -226,55 +375,92 @@ class BuildGenerator {
       scriptCount += step.parallel ? step.parallel[1] : 1;
     }
 
-    const jobs: SimJob[] = [];
-    const ctx = { rng, index, number, webUrl, isPr, running, canceled, startedMs };
+    /** Jobs, each with its step's place in the pipeline (the vllm shape sorts by it). */
+    const jobs: { job: SimJob; order: number; padding: boolean }[] = [];
+    const ctx: BuildContext = { rng, index, number, webUrl, isPr, running, canceled, padding: false };
     let clock = startedMs;
     let anyFailed = false;
     let blocked = false;
     let lastFinish = startedMs;
-    steps.forEach((step, stepIndex) => {
-      if (stepIndex === 1) jobs.push({ id: rng.uuid(), graphql_id: '', type: 'waiter' });
+    const addStep = (
+      c: BuildContext,
+      step: StepDef,
+      blockChance: number,
+      attempts: readonly PlannedAttempt[] | null,
+      hold: boolean,
+    ): void => {
+      const order = orderOf(step.label);
       let runnable = true;
-      if (isPr && step.optional && rng.chance(0.45)) {
-        runnable = rng.chance(0.5) || step === plannedStep;
+      if (hold || (c.isPr && step.optional && c.rng.chance(blockChance))) {
+        runnable = !hold && (c.rng.chance(0.5) || step === plannedStep);
         blocked ||= !runnable;
-        jobs.push(this.blockJob(ctx, step.label, runnable, clock));
+        jobs.push({ job: this.blockJob(c, step.label, runnable, clock), order, padding: c.padding });
       }
-      const total = step.parallel ? rng.int(step.parallel[0], step.parallel[1]) : 1;
+      const total = step.parallel ? c.rng.int(step.parallel[0], step.parallel[1]) : 1;
       for (let p = 0; p < total; p++) {
-        const attempts = step === plannedStep ? (planned as PlannedBuild).attempts : null;
-        const stepJobs = this.scriptAttempts(ctx, step, runnable, clock, step.parallel ? { p, total } : null, attempts);
-        for (const job of stepJobs) {
+        const parallel = step.parallel ? { p, total } : null;
+        for (const job of this.scriptAttempts(c, step, runnable, clock, parallel, attempts, specs)) {
           if (job.finished_at) lastFinish = Math.max(lastFinish, Date.parse(job.finished_at));
           if (!job.retried && job.state === 'failed' && !job.soft_failed) anyFailed = true;
+          jobs.push({ job, order, padding: c.padding });
         }
-        jobs.push(...stepJobs);
       }
+    };
+    steps.forEach((step, stepIndex) => {
+      if (stepIndex === 1)
+        jobs.push({ job: { id: rng.uuid(), graphql_id: '', type: 'waiter' }, order: 1, padding: false });
+      addStep(ctx, step, 0.45, step === plannedStep ? (planned as PlannedBuild).attempts : null, false);
       if (stepIndex === 0) clock += rng.int(8, 20) * 60_000;
     });
+    let docsOnly = false;
+    if (this.options.shape === 'vllm') {
+      // A second sequence, so that the jobs above come out the same in both shapes.
+      const padRng = new Rng(mixSeed(seed, 6, index));
+      const nightly = branch === 'nightly-ci' || source === 'schedule';
+      const present = new Set(steps.map((s) => s.label));
+      const padCtx: BuildContext = { ...ctx, rng: padRng, padding: true };
+      const { steps: padding, full } = this.paddingSteps(padRng, isPr, present);
+      docsOnly = padding.length === 0;
+      for (const { step, nightlyOnly } of padding) {
+        // A PR that asked for the full run runs it without block jobs.
+        addStep(padCtx, step, full ? 0 : 0.45, null, nightlyOnly && !nightly);
+        if (step === AMD_IMAGE_STEP) {
+          const waiter: SimJob = { id: padRng.uuid(), graphql_id: '', type: 'waiter' };
+          jobs.push({ job: waiter, order: orderOf(step.label) + 1, padding: true });
+        }
+      }
+    }
     if (onDefaultBranch && rng.chance(0.3)) {
       jobs.push({
-        id: rng.uuid(),
-        graphql_id: '',
-        type: 'trigger',
-        name: 'Trigger :docker: nightly release image',
-        state: running ? 'waiting' : 'passed',
-        build_url: this.apiBuildUrl(number),
-        web_url: null,
-        created_at: iso(createdMs),
-        scheduled_at: iso(createdMs),
-        runnable_at: null,
-        started_at: null,
-        finished_at: running ? null : iso(lastFinish),
-        triggered_build: {
+        job: {
           id: rng.uuid(),
-          number: rng.int(1000, 9000),
-          url: `${this.options.apiUrl}/v2/organizations/${org}/pipelines/release/builds/1`,
-          web_url: `https://buildkite.com/${org}/release/builds/1`,
+          graphql_id: '',
+          type: 'trigger',
+          name: 'Trigger :docker: nightly release image',
+          state: running ? 'waiting' : 'passed',
+          build_url: this.apiBuildUrl(number),
+          web_url: null,
+          created_at: iso(createdMs),
+          scheduled_at: iso(createdMs),
+          runnable_at: null,
+          started_at: null,
+          finished_at: running ? null : iso(lastFinish),
+          triggered_build: {
+            id: rng.uuid(),
+            number: rng.int(1000, 9000),
+            url: `${this.options.apiUrl}/v2/organizations/${org}/pipelines/release/builds/1`,
+            web_url: `https://buildkite.com/${org}/release/builds/1`,
+          },
         },
+        order: Number.POSITIVE_INFINITY,
+        padding: false,
       });
     }
-    for (const job of jobs)
+    const baseJobs = jobs.filter((j) => !j.padding).map((j) => j.job);
+    // Array.prototype.sort is stable: a step's block job stays before its attempts, in order.
+    if (this.options.shape === 'vllm') jobs.sort((a, b) => a.order - b.order);
+    const all = jobs.map((j) => j.job);
+    for (const job of all)
       (job as { graphql_id: string }).graphql_id = Buffer.from(`Job---${job.id}`).toString('base64');
 
     const state = running ? 'running' : canceled ? 'canceled' : anyFailed ? 'failed' : 'passed';
@@ -299,17 +485,48 @@ class BuildGenerator {
       scheduled_at: iso(createdMs),
       started_at: iso(startedMs),
       finished_at: running ? null : iso(lastFinish),
-      meta_data: isPr ? { 'buildkite:git:commit': 'HEAD', docs_only: 'false' } : { 'buildkite:git:commit': 'HEAD' },
+      meta_data: isPr
+        ? { 'buildkite:git:commit': 'HEAD', docs_only: String(docsOnly) }
+        : { 'buildkite:git:commit': 'HEAD' },
       pull_request: pullRequest,
       rebuilt_from: null,
-      pipeline: { slug: pipeline, name: pipeline, url: pipelineUrl(this.options) },
-      jobs,
+      jobs: all,
     };
     (build as { graphql_id: string }).graphql_id = Buffer.from(`Build---${build.id}`).toString('base64');
-    return { build, isPr };
+    return { build, isPr, base: baseJobs, specs };
   }
 
-  private blockJob(ctx: { rng: Rng; number: number }, label: string, unblocked: boolean, clock: number): SimJob {
+  /**
+   * The steps the vllm shape adds to a build, in pipeline order, leaving out those it has (and
+   * "V1 Test others", which the default shape places): every group in full builds (default
+   * branch, other branches, and PRs that asked for the full run), some groups in other PR builds,
+   * none in doc-only PRs. `nightlyOnly` steps wait behind a block job outside nightly builds.
+   */
+  private paddingSteps(
+    rng: Rng,
+    isPr: boolean,
+    present: ReadonlySet<string>,
+  ): { steps: { step: StepDef; nightlyOnly: boolean }[]; full: boolean } {
+    const roll = rng.next();
+    if (isPr && roll < 0.1) return { steps: [], full: false };
+    const full = !isPr || roll < 0.45;
+    const nvidia: { step: StepDef; nightlyOnly: boolean }[] = [];
+    const amd: { step: StepDef; nightlyOnly: boolean }[] = [];
+    for (const group of VLLM_GROUPS) {
+      if (!full && !rng.chance(0.3)) continue;
+      const mirrored = group.amd && (full || rng.chance(0.5));
+      for (const step of group.steps) {
+        const nightlyOnly = group.nightly === true;
+        if (!present.has(step.label)) nvidia.push({ step, nightlyOnly });
+        const mirror = amdMirror(step);
+        if (mirrored && !present.has(mirror.label)) amd.push({ step: mirror, nightlyOnly });
+      }
+    }
+    const steps = amd.length > 0 ? [...nvidia, { step: AMD_IMAGE_STEP, nightlyOnly: false }, ...amd] : nvidia;
+    return { steps, full };
+  }
+
+  private blockJob(ctx: BuildContext, label: string, unblocked: boolean, clock: number): SimJob {
     const { rng } = ctx;
     const id = rng.uuid();
     const text = blockLabel(label);
@@ -328,38 +545,46 @@ class BuildGenerator {
     };
   }
 
+  /** How one attempt chain ends, drawn: padding is mostly green, as most of a real build is. */
+  private drawOutcomes(ctx: BuildContext, runnable: boolean): Outcome[] {
+    const { rng, running, canceled } = ctx;
+    if (!runnable) return ['waiting'];
+    if (running) return [rng.pick<Outcome>(['running', 'running', 'passed', 'waiting'])];
+    if (canceled && rng.chance(0.5)) return [rng.pick<Outcome>(['never', 'canceled'])];
+    const r = rng.next();
+    // [passed, failed, soft-failed, retried, timed out]; the rest canceled.
+    const [p, f, s, retried, t] = ctx.padding ? [0.955, 0.97, 0.98, 0.996, 0.998] : [0.78, 0.86, 0.89, 0.97, 0.985];
+    if (r < p) return ['passed'];
+    if (r < f) return ['failed'];
+    if (r < s) return ['soft'];
+    if (r < retried) {
+      const outcomes: Outcome[] = [rng.chance(0.6) ? 'lost' : 'failed'];
+      if (rng.chance(0.15)) outcomes.push('failed');
+      outcomes.push(rng.chance(0.8) ? 'passed' : 'failed');
+      return outcomes;
+    }
+    if (r < t) return ['timed_out'];
+    return ['canceled'];
+  }
+
   /**
    * One script step: its attempts in order, the superseded ones first (`retried: true`); drawn
-   * at random, or as `planned` says.
+   * at random, or as `planned` says. Each started attempt's log spec goes into `specs`.
    */
   private scriptAttempts(
-    ctx: { rng: Rng; index: number; number: number; webUrl: string; running: boolean; canceled: boolean },
+    ctx: BuildContext,
     step: StepDef,
     runnable: boolean,
     clock: number,
     parallel: { p: number; total: number } | null,
     planned: readonly PlannedAttempt[] | null,
+    specs: Map<string, LogSpec>,
   ): SimJob[] {
-    const { rng, index, running, canceled } = ctx;
-    let outcomes: Outcome[];
-    if (planned) outcomes = planned.map((a) => a.outcome);
-    else if (!runnable) outcomes = ['waiting'];
-    else if (running) outcomes = [rng.pick<Outcome>(['running', 'running', 'passed', 'waiting'])];
-    else if (canceled && rng.chance(0.5)) outcomes = [rng.pick<Outcome>(['never', 'canceled'])];
-    else {
-      const r = rng.next();
-      if (r < 0.78) outcomes = ['passed'];
-      else if (r < 0.86) outcomes = ['failed'];
-      else if (r < 0.89) outcomes = ['soft'];
-      else if (r < 0.97) {
-        outcomes = [rng.chance(0.6) ? 'lost' : 'failed'];
-        if (rng.chance(0.15)) outcomes.push('failed');
-        outcomes.push(rng.chance(0.8) ? 'passed' : 'failed');
-      } else if (r < 0.985) outcomes = ['timed_out'];
-      else outcomes = ['canceled'];
-    }
+    const { rng, index } = ctx;
+    const outcomes: Outcome[] = planned ? planned.map((a) => a.outcome) : this.drawOutcomes(ctx, runnable);
     const ids = outcomes.map(() => rng.uuid());
     const queueMs = clock + rng.int(10, 600) * 1000;
+    const amd = step.label.startsWith(':amd:');
     return outcomes.map((outcome, attempt) => {
       const id = ids[attempt] as string;
       const superseded = attempt < outcomes.length - 1;
@@ -388,7 +613,8 @@ class BuildGenerator {
         waiting: null,
         never: null,
       }[outcome];
-      const machine = step.gpu ? rng.pick(['gpu-l4', 'gpu-h100', 'gpu-a100']) : 'cpu';
+      const machines = amd ? ['mi325-1', 'mi325-2', 'mi300-1'] : ['gpu-l4', 'gpu-h100', 'gpu-a100'];
+      const machine = step.gpu ? rng.pick(machines) : 'cpu';
       const agentName = `${machine}-${rng.int(1, 64)}-${rng.hex(6)}`;
       const job: SimJob = {
         id,
@@ -401,11 +627,11 @@ class BuildGenerator {
         web_url: `${ctx.webUrl}#${id}`,
         log_url: `${this.apiBuildUrl(ctx.number)}/jobs/${id}/log`,
         raw_log_url: `${this.apiBuildUrl(ctx.number)}/jobs/${id}/log.txt`,
-        command: `pytest -v -s ${isV1Others(step.label) ? 'v1' : 'tests'}`,
+        command: commandFor(step.label),
         soft_failed: outcome === 'soft',
         exit_status: exit,
         agent: started ? { id: rng.uuid(), name: agentName, hostname: agentName } : null,
-        agent_query_rules: [step.gpu ? 'queue=gpu_1_queue' : 'queue=cpu_queue_premerge'],
+        agent_query_rules: [queueRule(step)],
         created_at: iso(clock),
         scheduled_at: iso(clock),
         runnable_at: started || outcome === 'never' ? iso(queueMs) : null,
@@ -418,9 +644,8 @@ class BuildGenerator {
         parallel_group_index: parallel ? parallel.p : null,
         parallel_group_total: parallel ? parallel.total : null,
       };
-      if (started) {
-        this.specs.set(id, this.logSpec(rng, index, step, outcome, superseded, startMs, planned?.[attempt] ?? null));
-      }
+      if (started)
+        specs.set(id, this.logSpec(rng, index, step, outcome, superseded, startMs, planned?.[attempt] ?? null));
       return job;
     });
   }
@@ -478,64 +703,10 @@ class BuildGenerator {
     };
   }
 
-  /**
-   * Guarantees the cases filter tests need, whatever the seed: the kv-connector flake in a recent
-   * PR build's "V1 Test others" job, in a default-branch build, beyond the newest 200 builds, and in a job
-   * of another step (which a step filter must exclude).
-   */
-  private plantAnchors(drafts: readonly Draft[]): void {
-    const plant = (from: number, buildOk: (d: Draft) => boolean, jobOk: (j: SimJob) => boolean): void => {
-      for (const draft of drafts.slice(from)) {
-        if (!buildOk(draft)) continue;
-        const jobs = draft.build.jobs.filter(
-          (j) => j.type === 'script' && j.started_at && jobOk(j) && this.specs.has(j.id),
-        );
-        const job = jobs.find((j) => j.retried) ?? jobs.find((j) => j.state === 'failed') ?? jobs[0];
-        if (!job) continue;
-        const spec = this.specs.get(job.id) as LogSpec;
-        this.specs.set(job.id, { ...spec, kind: 'text', flakes: withKvConnector(spec.flakes) });
-        return;
-      }
-    };
-    const v1 = (j: SimJob): boolean => isV1Others(j.name ?? '');
-    const done = (d: Draft): boolean => d.build.state !== 'running';
-    plant(0, (d) => done(d) && d.isPr && d.build.branch.includes(':'), v1);
-    plant(0, (d) => done(d) && d.build.branch === this.options.defaultBranch, v1);
-    plant(200, () => true, v1);
-    plant(
-      0,
-      (d) => done(d) && d.isPr,
-      (j) => !v1(j) && j.name !== IMAGE_STEP.label,
-    );
-  }
-
   /** A planned PR's branch: the same for all its builds. */
   private prBranch(prId: string): string {
     const rng = new Rng(mixSeed(this.options.seed, 29, Number(prId)));
     return `${rng.pick(OWNERS)}:${rng.pick(TOPICS)}`;
-  }
-
-  private chooseBigLogs(builds: readonly SimBuild[]): void {
-    const { count, bytes } = this.options.bigLogs;
-    if (count <= 0) return;
-    const candidates = builds
-      .flatMap((b) => b.jobs)
-      .filter((j) => j.type === 'script' && !j.retried && this.specs.get(j.id)?.kind === 'text');
-    const preferred = [
-      ...candidates.filter((j) => isV1Others(j.name ?? '')),
-      ...candidates.filter((j) => !isV1Others(j.name ?? '')),
-    ];
-    for (const job of preferred.slice(0, count)) {
-      const spec = this.specs.get(job.id) as LogSpec;
-      const singleLine = this.options.bigLogs.singleLine === true;
-      this.specs.set(job.id, {
-        ...spec,
-        kind: 'big',
-        bigBytes: bytes,
-        flakes: withKvConnector(spec.flakes),
-        singleLine,
-      });
-    }
   }
 }
 
@@ -543,31 +714,29 @@ class BuildGenerator {
  * Hostile data, applied to the dataset itself so the oracle sees what the server serves:
  * unknown states and job types, null names, `pull_request` `{}` or `{id: null}`, mistyped and
  * unknown fields, and builds without jobs (served as `jobs: null` or with no `jobs` key).
- * The oldest build is left alone and the newest keeps its jobs, so the filters still have
- * something to find.
+ * The newest build keeps its jobs, so the filters still have something to find. Build `index`
+ * is mutated the same way whenever it is generated.
  */
-export function makeHostile(builds: readonly SimBuild[], seed: number): void {
+export function makeBuildHostile(build: SimBuild, index: number, seed: number): void {
   type Loose = Record<string, unknown>;
-  builds.forEach((build, index) => {
-    const rng = new Rng(mixSeed(seed, 77, index));
-    const b = build as unknown as Loose;
-    if (rng.chance(0.1)) b.state = 'frobnicated';
-    if (rng.chance(0.1)) b.message = rng.int(1, 99_999);
-    if (rng.chance(0.1)) b.unexpected_field = { nested: [1, { deep: null }], at: rng.hex(8) };
-    if (build.pull_request && 'id' in build.pull_request && rng.chance(0.08))
-      b.pull_request = rng.chance(0.5) ? {} : { id: null, base: null, repository: null };
-    if (index > 0 && rng.chance(0.05)) {
-      b.jobs = [];
-      return;
-    }
-    for (const job of build.jobs) {
-      const j = job as unknown as Loose;
-      if (job.type === 'script' && rng.chance(0.05)) j.name = null;
-      else if (job.type === 'script' && rng.chance(0.03)) j.name = 404;
-      if (rng.chance(0.08)) j.state = 'quantum_superposition';
-      if (rng.chance(0.03)) j.type = 'pipeline_v9';
-      if (rng.chance(0.05)) j.exit_status = 'one';
-      if (rng.chance(0.05)) j.agent = 'not-an-object';
-    }
-  });
+  const rng = new Rng(mixSeed(seed, 77, index));
+  const b = build as unknown as Loose;
+  if (rng.chance(0.1)) b.state = 'frobnicated';
+  if (rng.chance(0.1)) b.message = rng.int(1, 99_999);
+  if (rng.chance(0.1)) b.unexpected_field = { nested: [1, { deep: null }], at: rng.hex(8) };
+  if (build.pull_request && 'id' in build.pull_request && rng.chance(0.08))
+    b.pull_request = rng.chance(0.5) ? {} : { id: null, base: null, repository: null };
+  if (index > 0 && rng.chance(0.05)) {
+    b.jobs = [];
+    return;
+  }
+  for (const job of build.jobs) {
+    const j = job as unknown as Loose;
+    if (job.type === 'script' && rng.chance(0.05)) j.name = null;
+    else if (job.type === 'script' && rng.chance(0.03)) j.name = 404;
+    if (rng.chance(0.08)) j.state = 'quantum_superposition';
+    if (rng.chance(0.03)) j.type = 'pipeline_v9';
+    if (rng.chance(0.05)) j.exit_status = 'one';
+    if (rng.chance(0.05)) j.agent = 'not-an-object';
+  }
 }

@@ -30,24 +30,26 @@ export interface JobLogs {
 /** Bytes of rendered small logs kept; beyond it the oldest are dropped (and re-rendered on demand). */
 const CACHE_BYTES = 16 * 1024 * 1024;
 
-export class JobLogStore implements JobLogs {
+/** The logs of a dataset whose subclass says what each job's log is (its LogSpec). */
+export abstract class JobLogStore implements JobLogs {
   private readonly rendered = new Map<string, RenderedLog>();
   private renderedBytes = 0;
   private readonly layouts = new Map<string, BigLogLayout>();
 
-  constructor(private readonly specs: ReadonlyMap<string, LogSpec>) {}
+  /** The job's log spec; undefined for a job without a log (not a script job, never started). */
+  protected abstract logSpec(jobId: string): LogSpec | undefined;
 
   logExists(jobId: string): boolean {
-    const spec = this.specs.get(jobId);
+    const spec = this.logSpec(jobId);
     return spec !== undefined && spec.kind !== 'missing';
   }
 
   flakes(jobId: string): readonly FlakeKind[] {
-    return this.logExists(jobId) ? (this.specs.get(jobId) as LogSpec).flakes : [];
+    return this.logExists(jobId) ? (this.logSpec(jobId) as LogSpec).flakes : [];
   }
 
   private spec(jobId: string): LogSpec {
-    const spec = this.specs.get(jobId);
+    const spec = this.logSpec(jobId);
     if (!spec || spec.kind === 'missing') throw new Error(`no log for job ${jobId}`);
     return spec;
   }

@@ -54,7 +54,9 @@ export class LogRoutes {
     const { req, res, limits, reply } = r;
     const { dataset, gate, transport } = this.ctx;
     const found = dataset.findJob(jobId);
-    if (!found || found.build !== build || !dataset.logExists(jobId)) return reply(404, { message: MESSAGES.noJob });
+    if (!found || found.build.number !== build.number || !dataset.logExists(jobId)) {
+      return reply(404, { message: MESSAGES.noJob });
+    }
     if (gate.brokenLog(jobId)) return transport.fail(req, res, 503, reply, gate.faults.echoAuth);
     // `/log` answers JSON unless asked for text; `log.txt` is always text.
     let text = isTxt || /text\/plain/i.test(req.headers.accept ?? '');

@@ -14,6 +14,14 @@ export interface SimulatorOptions {
   builds?: number;
   /** Script jobs per build (before retries and parallel fan-out). Default [6, 14]. */
   jobsPerBuild?: [number, number];
+  /**
+   * `default`: builds of `jobsPerBuild` script jobs (the tests' and the demo's dataset). `vllm`:
+   * vllm/ci's sizes: the same builds, jobs and logs, padded with the rest of its 37 test groups
+   * (shards, AMD mirrors, block jobs, waiters, retried attempts): about 266 jobs in full builds
+   * (default branch, other branches, a third of PRs), some groups in most PR builds, none in
+   * doc-only ones. See the README, "Shape and size".
+   */
+  shape?: 'default' | 'vllm';
   /** Lines per ordinary log. Default [40, 400]. */
   logLines?: [number, number];
   /**
@@ -43,6 +51,12 @@ export interface SimulatorOptions {
   port?: number;
   /** Pages beyond this answer 400 "Listing builds this deep..." (Buildkite's threshold is undocumented). Default 50. */
   maxPage?: number;
+  /**
+   * Bytes of builds-list pages to keep once served and answer again from memory, by query (the
+   * data is the same either way). The benchmark warms it so that rendering 50 MB pages does not
+   * take the CPU of the CLI it measures. Default 0: every page is made as it is served.
+   */
+  pageCache?: number;
   /** Clock for the rate-limit windows, so tests need not sleep. Default Date.now. */
   now?: () => number;
 }
@@ -111,6 +125,8 @@ export interface SimulatorStats {
   readonly scripted: number;
   /** Body bytes written (after gzip), both hosts. */
   readonly bytesSent: number;
+  /** Of those, the builds list pages'. */
+  readonly listBytes: number;
   /** Requests that reached the redirect host carrying an Authorization header or a token anywhere. */
   readonly redirectAuthLeaks: number;
   readonly byStatus: Readonly<Record<number, number>>;
@@ -152,6 +168,7 @@ export function emptyStats(): MutableStats {
     stalls: 0,
     scripted: 0,
     bytesSent: 0,
+    listBytes: 0,
     redirectAuthLeaks: 0,
     byStatus: {},
     inFlight: 0,

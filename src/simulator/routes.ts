@@ -1,7 +1,8 @@
 // The API's endpoints behind the gate, one handler each: the access token, the pipeline, the
 // builds list (pages, filters, Link header), one build and its jobs (cursor pages); the two log
 // endpoints go on to log-routes.ts. Checks run in Buildkite's order: scope (403), then
-// organization, pipeline and build (404).
+// organization, pipeline and build (404). A list page is filtered on the dataset's summaries and
+// streamed build by build, so a page of 100 vLLM-sized builds (about 60 MB) is never one string.
 
 import { createHash } from 'node:crypto';
 import type { Dataset } from './dataset.ts';
@@ -9,18 +10,22 @@ import type { SimBuild } from './api-objects.ts';
 import type { LogRoutes } from './log-routes.ts';
 import { MESSAGES, missingScope } from './messages.ts';
 import type { MutableStats, RequestKind } from './options.ts';
-import type { ApiRequest } from './transport.ts';
+import { retrySources, servedBuild, servedJob, type ServeContext } from './served-objects.ts';
+import type { ApiRequest, Transport } from './transport.ts';
 
 export interface RoutesContext {
   readonly dataset: Dataset;
   readonly stats: MutableStats;
   readonly logs: LogRoutes;
+  readonly transport: Transport;
   /** The API's origin, for the page links. */
   readonly origin: string;
   /** Serve builds whose jobs the hostile mutation removed as `jobs: null` or without the key. */
   readonly hostile: boolean;
   /** Pages beyond this answer 400. */
   readonly maxPage: number;
+  /** Bytes of list pages kept to answer the same query again (SimulatorOptions.pageCache). */
+  readonly pageCache: number;
 }
 
 /** The kind of an API request, for `failNext`. */
@@ -52,13 +57,26 @@ function includesRetried(params: URLSearchParams): boolean {
   return /^(true|1)$/.test(params.get('include_retried_jobs') ?? '');
 }
 
+/** `exclude_pipeline=true` (or 1) leaves the pipeline object out of each build. */
+function excludesPipeline(params: URLSearchParams): boolean {
+  return /^(true|1)$/.test(params.get('exclude_pipeline') ?? '');
+}
+
 /** A parameter given as `name` or `name[]`, all values. */
 function listParam(params: URLSearchParams, name: string): string[] {
   return [...params.getAll(name), ...params.getAll(`${name}[]`)];
 }
 
 export class ApiRoutes {
-  constructor(private readonly ctx: RoutesContext) {}
+  private readonly serve: ServeContext;
+  /** Served list pages by query, while they fit in `pageCache` bytes. */
+  private readonly pages = new Map<string, Buffer>();
+  private pageBytes = 0;
+
+  constructor(private readonly ctx: RoutesContext) {
+    const { dataset } = ctx;
+    this.serve = { apiUrl: ctx.origin, org: dataset.org, seed: dataset.seed, pipeline: dataset.pipelineObject };
+  }
 
   async route(r: ApiRequest): Promise<void> {
     const { req, url, scopes, reply } = r;
@@ -86,7 +104,7 @@ export class ApiRoutes {
     if (seg.length === 8) stats.jobsRequests++;
     if (isLog) stats.logRequests++;
     if (!build) return reply(404, { message: MESSAGES.noBuild });
-    if (seg.length === 7) return reply(200, this.viewBuild(build, includesRetried(url.searchParams)));
+    if (seg.length === 7) return reply(200, this.viewBuild(build, url.searchParams));
     if (seg.length === 8) return this.listJobs(r, build);
     return this.ctx.logs.serveLog(r, build, seg[8] as string, seg[9] === 'log.txt');
   }
@@ -107,21 +125,18 @@ export class ApiRoutes {
     });
   }
 
-  /** Retried attempts are hidden unless include_retried_jobs=true (the list and one-build endpoints). */
-  private viewBuild(build: SimBuild, includeRetried: boolean): SimBuild {
-    const view = includeRetried ? build : { ...build, jobs: build.jobs.filter((j) => !j.retried) };
-    if (this.ctx.hostile && build.jobs.length === 0) {
-      // Hostile data: a build whose jobs are absent, as `jobs: null` or no key at all.
-      const rest: Record<string, unknown> = { ...view };
-      if (build.number % 2 === 0) rest.jobs = null;
-      else delete rest.jobs;
-      return rest as unknown as SimBuild;
-    }
-    return view;
+  /** Retried attempts hidden unless include_retried_jobs=true; the pipeline unless exclude_pipeline=true. */
+  private viewBuild(build: SimBuild, params: URLSearchParams): unknown {
+    return servedBuild(this.serve, build, {
+      includeRetried: includesRetried(params),
+      pipeline: excludesPipeline(params) ? null : this.ctx.dataset.pipelineObject,
+      hostile: this.ctx.hostile,
+    });
   }
 
-  private listBuilds({ url, reply }: ApiRequest): void {
+  private async listBuilds({ req, res, url, limits, reply }: ApiRequest): Promise<void> {
     this.ctx.stats.listRequests++;
+    const { dataset, transport } = this.ctx;
     const params = url.searchParams;
     const perPage = Math.min(100, Math.max(1, intParam(params.get('per_page'), 30)));
     const page = Math.max(1, intParam(params.get('page'), 1));
@@ -130,14 +145,20 @@ export class ApiRoutes {
     const states = listParam(params, 'state');
     const createdFrom = params.get('created_from');
     const createdTo = params.get('created_to');
-    const includeRetried = includesRetried(params);
-    const selected = this.ctx.dataset.builds.filter(
-      (b) =>
+    const from = createdFrom ? Date.parse(createdFrom) : null;
+    const to = createdTo ? Date.parse(createdTo) : null;
+    // Filtered on the summaries: only the builds of the page are made.
+    const selected: number[] = [];
+    for (let i = 0; i < dataset.buildCount; i++) {
+      const b = dataset.summary(i);
+      if (
         (branches.length === 0 || branches.some((re) => re.test(b.branch))) &&
         (states.length === 0 || states.includes(b.state)) &&
-        (!createdFrom || Date.parse(b.created_at) >= Date.parse(createdFrom)) &&
-        (!createdTo || Date.parse(b.created_at) < Date.parse(createdTo)),
-    );
+        (from === null || b.createdMs >= from) &&
+        (to === null || b.createdMs < to)
+      )
+        selected.push(i);
+    }
     const lastPage = Math.max(1, Math.ceil(selected.length / perPage));
     const pageUrl = (n: number): string => {
       const next = new URL(url.pathname, this.ctx.origin);
@@ -151,8 +172,24 @@ export class ApiRoutes {
     if (page < lastPage) links.push(`<${pageUrl(page + 1)}>; rel="next"`);
     if (page > 1) links.push(`<${pageUrl(1)}>; rel="first"`);
     if (page < lastPage) links.push(`<${pageUrl(lastPage)}>; rel="last"`);
-    const body = selected.slice((page - 1) * perPage, page * perPage).map((b) => this.viewBuild(b, includeRetried));
-    reply(200, body, links.length > 0 ? { Link: links.join(', ') } : {});
+    const headers = { ...limits, ...(links.length > 0 ? { Link: links.join(', ') } : {}) };
+    const key = [...params].map(([k, v]) => `${k}=${v}`).sort().join('&');
+    const cached = this.pages.get(key);
+    if (cached) {
+      this.ctx.stats.listBytes += cached.length;
+      return transport.send(req, res, 200, cached, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+    }
+    const onPage = selected.slice((page - 1) * perPage, page * perPage);
+    const builds = (function* (routes: ApiRoutes): Generator<unknown> {
+      for (const i of onPage) yield routes.viewBuild(dataset.buildAt(i), params);
+    })(this);
+    const kept: Buffer[] | null = req.method === 'GET' && this.pageBytes < this.ctx.pageCache ? [] : null;
+    await transport.jsonArray(req, res, builds, headers, kept);
+    const size = kept?.reduce((sum, b) => sum + b.length, 0) ?? 0;
+    if (kept && !res.destroyed && this.pageBytes + size <= this.ctx.pageCache) {
+      this.pages.set(key, Buffer.concat(kept));
+      this.pageBytes += size;
+    }
   }
 
   /** The June-2026 jobs endpoint: `{items, links:{self,next}}`, cursor pages, retried jobs shown by default. */
@@ -176,6 +213,10 @@ export class ApiRoutes {
       nextUrl.searchParams.set('cursor', Buffer.from(String(offset + perPage)).toString('base64url'));
       next = nextUrl.toString();
     }
-    reply(200, { items: jobs.slice(offset, offset + perPage), links: { self: url.toString(), next } });
+    const previous = retrySources(build);
+    const items = jobs
+      .slice(offset, offset + perPage)
+      .map((j) => servedJob(this.serve, build, j, previous.get(j.id) ?? null));
+    reply(200, { items, links: { self: url.toString(), next } });
   }
 }

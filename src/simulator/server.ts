@@ -91,6 +91,7 @@ class SimulatorServer implements Simulator {
       defaultBranch: o.defaultBranch ?? 'main',
       builds: o.builds ?? 300,
       jobsPerBuild: o.jobsPerBuild ?? [6, 14],
+      shape: o.shape ?? 'default',
       logLines: o.logLines ?? [40, 400],
       bigLogs: o.bigLogs ?? { count: 0, bytes: 0 },
       hostile: o.hostile === true,
@@ -111,9 +112,11 @@ class SimulatorServer implements Simulator {
       dataset,
       stats,
       logs: this.logs,
+      transport,
       origin: this.url,
       hostile: o.hostile === true,
       maxPage: o.maxPage ?? 50,
+      pageCache: o.pageCache ?? 0,
     });
   }
 

@@ -82,8 +82,14 @@ export class Transport {
     res.writeHead(status, headers);
   }
 
-  send(req: IncomingMessage, res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
-    const bytes = Buffer.from(body);
+  send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: string | Buffer,
+    headers: Record<string, string>,
+  ): void {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
     this.writeHead(res, status, { ...headers, 'Content-Length': bytes.length });
     if (req.method === 'HEAD') {
       res.end();
@@ -104,6 +110,42 @@ export class Transport {
       'Content-Type': 'application/json; charset=utf-8',
       ...headers,
     });
+  }
+
+  /**
+   * A 200 JSON array (a builds list page) streamed element by element (chunked, with backpressure), so a page of 100
+   * vLLM-sized builds is never held as one string; stops when the client goes away. List pages
+   * are sent at loopback speed: `bandwidth` paces log bodies only. With `kept`, the bytes written
+   * are also pushed there.
+   */
+  async jsonArray(
+    req: IncomingMessage,
+    res: ServerResponse,
+    items: Iterable<unknown>,
+    headers: Record<string, string>,
+    kept: Buffer[] | null = null,
+  ): Promise<void> {
+    this.writeHead(res, 200, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    let first = true;
+    for (const item of items) {
+      if (res.destroyed) return;
+      const bytes = Buffer.from(`${first ? '[' : ','}${JSON.stringify(item)}`);
+      first = false;
+      this.stats.bytesSent += bytes.length;
+      this.stats.listBytes += bytes.length;
+      kept?.push(bytes);
+      if (!res.write(bytes)) await drained(res, res);
+    }
+    if (res.destroyed) return;
+    const close = Buffer.from(first ? '[]' : ']');
+    this.stats.bytesSent += close.length;
+    this.stats.listBytes += close.length;
+    kept?.push(close);
+    res.end(close);
   }
 
   /**
