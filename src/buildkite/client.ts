@@ -154,11 +154,12 @@ export class BuildkiteClient {
           builds = [];
           entries = 0;
           try {
+            // Each job is parsed apart and slimmed at once: a 600 KB build is never one object.
             const res = await this.http.getJsonArray(url, (value) => {
               entries++;
               const build = toBuild(value);
               if (build) builds.push(build);
-            });
+            }, JOBS_SPLIT);
             link = res.header('link');
           } catch (error: unknown) {
             // The next try asks for a smaller page.
@@ -341,16 +342,21 @@ export function toBuild(value: unknown): BuildkiteBuild | null {
   };
 }
 
+/**
+ * The fields of a job the scan reads. The pipeline keeps every job of a build it reads a log of
+ * (retry chains run through them), thousands of builds of hundreds of jobs on vllm/ci, so a job
+ * keeps no more than it must: labels, types and states are shared (interned), and `raw_log_url`
+ * is left out (logs are fetched by build number and job id).
+ */
 function toJob(value: unknown): BuildkiteJob | null {
   if (!isObject(value) || typeof value.id !== 'string' || value.id === '') return null;
   return {
     id: value.id,
-    type: str(value.type),
-    name: str(value.name),
-    label: str(value.label),
-    state: str(value.state),
+    type: shared(str(value.type)),
+    name: shared(str(value.name)),
+    label: shared(str(value.label)),
+    state: shared(str(value.state)),
     web_url: str(value.web_url),
-    raw_log_url: str(value.raw_log_url),
     started_at: str(value.started_at),
     finished_at: str(value.finished_at),
     exit_status: num(value.exit_status),
@@ -360,6 +366,22 @@ function toJob(value: unknown): BuildkiteJob | null {
     retries_count: num(value.retries_count),
   };
 }
+
+/** Interned texts: one string per distinct label or state, however many jobs carry it. */
+const SHARED = new Map<string, string>();
+/** A pipeline has hundreds of labels; past this, texts are kept as they come. */
+const SHARED_MAX = 10_000;
+
+function shared(text: string | null): string | null {
+  if (text === null) return null;
+  const known = SHARED.get(text);
+  if (known !== undefined) return known;
+  if (SHARED.size < SHARED_MAX) SHARED.set(text, text);
+  return text;
+}
+
+/** How a list page's builds are read: each of their jobs parsed alone and kept slim (toJob is idempotent). */
+const JOBS_SPLIT = { field: 'jobs', map: toJob } as const;
 
 /** The `rel="next"` target of a Link header, or null. */
 export function nextLink(link: string | null): string | null {

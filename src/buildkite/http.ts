@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ApiError, describeNetworkError, isRetryableStatus, oneLine, type ApiErrorDetails } from './errors.ts';
-import { JsonArrayError, JsonArrayReader } from './json-array.ts';
+import { JsonArrayError, JsonArrayReader, type SplitMember } from './json-array.ts';
 import { RateLimiter, realClock, type Clock, type HeaderLookup, type RateLimitWait, type Scope } from './rate-limiter.ts';
 
 export interface RetryPolicy {
@@ -109,12 +109,17 @@ export class BuildkiteHttp {
    * GETs a JSON array and hands each element to `onElement` as the body streams (one try: the
    * caller retries the whole page, since elements already handed on cannot be taken back). No
    * limit on the whole body, only the idle timeout between bytes: a 60 MB page of big builds
-   * takes as long as it takes to arrive, and a page that stops arriving fails.
+   * takes as long as it takes to arrive, and a page that stops arriving fails. With `split`, one
+   * array member of each element is read element by element too (see JsonArrayReader).
    */
-  async getJsonArray(url: string, onElement: (value: unknown) => void): Promise<{ header: HeaderLookup }> {
+  async getJsonArray(
+    url: string,
+    onElement: (value: unknown) => void,
+    split: SplitMember | null = null,
+  ): Promise<{ header: HeaderLookup }> {
     const res = await this.send(url, 'application/json', null);
     try {
-      const reader = new JsonArrayReader(onElement);
+      const reader = new JsonArrayReader(onElement, split);
       for await (const chunk of res.body) reader.push(chunk);
       reader.end();
       return { header: res.header };
