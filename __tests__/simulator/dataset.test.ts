@@ -18,7 +18,9 @@ function referenceClean(bytes: Buffer): string[] {
     .replace(/\x1b_bk;[^\x07\x1b]*(\x07|\x1b\\)/g, '')
     .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
     // OSC: a Buildkite link without content shows its URL; anything else shows nothing.
-    .replace(/\x1b\]([^\x07\x1b]*)(?:\x07|\x1b\\)/g, (_, body: string) => (body.startsWith('1339;url=') ? body.slice(9) : ''))
+    .replace(/\x1b\]([^\x07\x1b]*)(?:\x07|\x1b\\)/g, (_, body: string) =>
+      body.startsWith('1339;url=') ? body.slice(9) : '',
+    )
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '');
   if (text === '') return [];
   const lines = text.split(/\r\n|\n|\r/);

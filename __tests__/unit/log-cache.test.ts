@@ -102,7 +102,7 @@ describe('LogCache', () => {
     const key = LogCache.key(['job']);
     await put(cache, key, 'the real log\n'.repeat(100));
     const gz = readFileSync(entryPath(key));
-    gz[gz.length - 6] ^= 0xff; // the CRC-32 in the gzip trailer
+    gz[gz.length - 6]! ^= 0xff; // the CRC-32 in the gzip trailer
     writeFileSync(entryPath(key), gz);
     await expect(get(cache, key)).rejects.toBeInstanceOf(CacheCorruptError);
 

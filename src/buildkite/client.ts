@@ -9,7 +9,6 @@ import { logBytes } from './log-body.ts';
 import type { BuildkiteBuild, BuildkiteJob } from '../core/build.ts';
 import type { BuildkiteAccessToken, BuildkitePipeline } from './types.ts';
 
-
 const REQUIRED_SCOPES = ['read_builds', 'read_build_logs'] as const;
 
 /** The most the builds list returns per page. */
@@ -25,7 +24,9 @@ function isSlowPage(error: unknown): boolean {
 }
 
 function isTooDeep(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 400 && (error.apiMessage ?? '').toLowerCase().includes('this deep');
+  return (
+    error instanceof ApiError && error.status === 400 && (error.apiMessage ?? '').toLowerCase().includes('this deep')
+  );
 }
 
 export interface PipelineRef {
@@ -92,15 +93,23 @@ export class BuildkiteClient {
     } catch (error: unknown) {
       throw this.rejectedToken(error);
     }
-    const scopes = typeof token === 'object' && token !== null && Array.isArray(token.scopes)
-      ? token.scopes.filter((s): s is string => typeof s === 'string')
-      : null;
+    const scopes =
+      typeof token === 'object' && token !== null && Array.isArray(token.scopes)
+        ? token.scopes.filter((s): s is string => typeof s === 'string')
+        : null;
     if (scopes === null) return; // An answer without scopes: let the calls tell.
     const missing = REQUIRED_SCOPES.filter((s) => !scopes.includes(s));
     if (missing.length > 0) {
-      throw new ApiError(`the Buildkite token lacks the ${missing.join(' and ')} scope${missing.length > 1 ? 's' : ''} (it has: ${scopes.join(', ') || 'none'})`, {
-        status: 403, method: 'GET', url: `${this.ref.apiUrl}/v2/access-token`, retryable: false, fromApi: true,
-      });
+      throw new ApiError(
+        `the Buildkite token lacks the ${missing.join(' and ')} scope${missing.length > 1 ? 's' : ''} (it has: ${scopes.join(', ') || 'none'})`,
+        {
+          status: 403,
+          method: 'GET',
+          url: `${this.ref.apiUrl}/v2/access-token`,
+          retryable: false,
+          fromApi: true,
+        },
+      );
     }
   }
 
@@ -155,11 +164,15 @@ export class BuildkiteClient {
           entries = 0;
           try {
             // Each job is parsed apart and slimmed at once: a 600 KB build is never one object.
-            const res = await this.http.getJsonArray(url, (value) => {
-              entries++;
-              const build = toBuild(value);
-              if (build) builds.push(build);
-            }, JOBS_SPLIT);
+            const res = await this.http.getJsonArray(
+              url,
+              (value) => {
+                entries++;
+                const build = toBuild(value);
+                if (build) builds.push(build);
+              },
+              JOBS_SPLIT,
+            );
             link = res.header('link');
           } catch (error: unknown) {
             // The next try asks for a smaller page.
@@ -188,14 +201,22 @@ export class BuildkiteClient {
       // The next page is fetched with the token: a link off the API host ends the listing.
       if (!this.http.isApiUrl(next)) {
         throw new ApiError(`GET ${url} gave a next-page link to another host (${originOf(next)}); not followed`, {
-          status: 200, method: 'GET', url, retryable: false, fromApi: true,
+          status: 200,
+          method: 'GET',
+          url,
+          retryable: false,
+          fromApi: true,
         });
       }
     }
   }
 
   private buildsUrl(perPage: number, page: number, createdTo: string | null, branches: readonly string[]): string {
-    const query = new URLSearchParams({ per_page: String(perPage), include_retried_jobs: 'true', exclude_pipeline: 'true' });
+    const query = new URLSearchParams({
+      per_page: String(perPage),
+      include_retried_jobs: 'true',
+      exclude_pipeline: 'true',
+    });
     if (page > 1) query.set('page', String(page));
     if (createdTo !== null) query.set('created_to', createdTo);
     for (const branch of branches) query.append('branch[]', branch);
@@ -257,7 +278,10 @@ export class BuildkiteClient {
    */
   private rejectedToken(error: unknown): unknown {
     if (error instanceof ApiError && error.status === 401 && error.fromApi) {
-      return new ApiError(`Buildkite rejected the token (401): check ${this.ref.names.token}`, { ...details(error), cause: error });
+      return new ApiError(`Buildkite rejected the token (401): check ${this.ref.names.token}`, {
+        ...details(error),
+        cause: error,
+      });
     }
     return error;
   }
@@ -269,16 +293,28 @@ export class BuildkiteClient {
     const { org, pipeline } = this.ref;
     const text = (error.apiMessage ?? '').toLowerCase();
     if (error.status === 404 && text.includes('organization')) {
-      return new ApiError(`Buildkite organization "${org}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
+      return new ApiError(`Buildkite organization "${org}" was not found, or the token cannot see it (404)`, {
+        ...details(error),
+        cause: error,
+      });
     }
     if (error.status === 404) {
-      return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, { ...details(error), cause: error });
+      return new ApiError(`Buildkite pipeline "${org}/${pipeline}" was not found, or the token cannot see it (404)`, {
+        ...details(error),
+        cause: error,
+      });
     }
     if (error.status === 200 && error.cause instanceof JsonArrayError) {
-      return new ApiError(`${error.method} ${error.url} did not answer a list of builds`, { ...details(error), cause: error });
+      return new ApiError(`${error.method} ${error.url} did not answer a list of builds`, {
+        ...details(error),
+        cause: error,
+      });
     }
     if (error.status === 400 && text.includes('this deep')) {
-      return new ApiError(`Buildkite refuses to list builds this deep (400): lower ${this.ref.names.maxBuilds}`, { ...details(error), cause: error });
+      return new ApiError(`Buildkite refuses to list builds this deep (400): lower ${this.ref.names.maxBuilds}`, {
+        ...details(error),
+        cause: error,
+      });
     }
     return error;
   }
@@ -307,7 +343,8 @@ function originOf(url: string): string {
 }
 
 type Fields = Record<string, unknown>;
-const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 const bool = (value: unknown): boolean | null => (typeof value === 'boolean' ? value : null);
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
@@ -336,7 +373,11 @@ export function toBuild(value: unknown): BuildkiteBuild | null {
     finished_at: str(value.finished_at),
     source: str(value.source),
     pull_request: isObject(pr)
-      ? { id: typeof prId === 'string' || (typeof prId === 'number' && Number.isFinite(prId)) ? prId : null, base: str(pr.base), repository: str(pr.repository) }
+      ? {
+          id: typeof prId === 'string' || (typeof prId === 'number' && Number.isFinite(prId)) ? prId : null,
+          base: str(pr.base),
+          repository: str(pr.repository),
+        }
       : null,
     jobs: Array.isArray(value.jobs) ? value.jobs.flatMap((job) => toJob(job) ?? []) : [],
   };

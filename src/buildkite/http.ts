@@ -7,7 +7,14 @@ import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ApiError, describeNetworkError, isRetryableStatus, oneLine, type ApiErrorDetails } from './errors.ts';
 import { JsonArrayError, JsonArrayReader, type SplitMember } from './json-array.ts';
-import { RateLimiter, realClock, type Clock, type HeaderLookup, type RateLimitWait, type Scope } from './rate-limiter.ts';
+import {
+  RateLimiter,
+  realClock,
+  type Clock,
+  type HeaderLookup,
+  type RateLimitWait,
+  type Scope,
+} from './rate-limiter.ts';
 
 export interface RetryPolicy {
   /** Tries after the first for network errors, 408 and 5xx. */
@@ -91,12 +98,18 @@ export class BuildkiteHttp {
     return this.withRetries(async () => {
       const res = await this.send(url, 'application/json', this.apiTimeoutMs);
       try {
-        const text = await readText(res.stream, res.signal, res.url, JSON_MAX_BYTES, (reason, details) => this.error(reason, details));
+        const text = await readText(res.stream, res.signal, res.url, JSON_MAX_BYTES, (reason, details) =>
+          this.error(reason, details),
+        );
         try {
           return { body: JSON.parse(text) as T, header: res.header };
         } catch (error: unknown) {
           throw this.error(`GET ${res.url} answered ${res.status} with a body that is not JSON`, {
-            status: res.status, method: 'GET', url: res.url, retryable: false, cause: error,
+            status: res.status,
+            method: 'GET',
+            url: res.url,
+            retryable: false,
+            cause: error,
           });
         }
       } finally {
@@ -125,9 +138,16 @@ export class BuildkiteHttp {
       return { header: res.header };
     } catch (error: unknown) {
       if (error instanceof JsonArrayError) {
-        throw this.error(`GET ${res.url} answered ${res.status} with a body that is not a JSON array (${error.message})`, {
-          status: res.status, method: 'GET', url: res.url, retryable: false, cause: error,
-        });
+        throw this.error(
+          `GET ${res.url} answered ${res.status} with a body that is not a JSON array (${error.message})`,
+          {
+            status: res.status,
+            method: 'GET',
+            url: res.url,
+            retryable: false,
+            cause: error,
+          },
+        );
       }
       throw error;
     } finally {
@@ -228,7 +248,12 @@ export class BuildkiteHttp {
       const ticket = onApi ? await this.limiter.acquire(this.stopping.signal) : null;
       if (this.stopping.signal.aborted) {
         if (ticket) this.limiter.release(ticket, null);
-        throw this.error(`GET ${url} not sent: the scan stopped`, { status: null, method: 'GET', url, retryable: false });
+        throw this.error(`GET ${url} not sent: the scan stopped`, {
+          status: null,
+          method: 'GET',
+          url,
+          retryable: false,
+        });
       }
       if (timeoutMs !== null) signal ??= AbortSignal.timeout(timeoutMs);
       this.stats.requests++;
@@ -238,7 +263,11 @@ export class BuildkiteHttp {
       } catch (error: unknown) {
         if (ticket) this.limiter.release(ticket, null);
         throw this.error(`GET ${url} failed: ${describeNetworkError(error)}`, {
-          status: null, method: 'GET', url, retryable: true, cause: error,
+          status: null,
+          method: 'GET',
+          url,
+          retryable: true,
+          cause: error,
         });
       }
       const header: HeaderLookup = (name) => {
@@ -253,17 +282,30 @@ export class BuildkiteHttp {
         await res.body.dump().catch(() => undefined);
         if (hop >= MAX_REDIRECTS) {
           throw this.error(`GET ${startUrl} redirected more than ${MAX_REDIRECTS} times`, {
-            status, method: 'GET', url, retryable: false,
+            status,
+            method: 'GET',
+            url,
+            retryable: false,
           });
         }
         let next: URL;
         try {
           next = new URL(location, url);
         } catch {
-          throw this.error(`GET ${url} redirected to an invalid location`, { status, method: 'GET', url, retryable: false });
+          throw this.error(`GET ${url} redirected to an invalid location`, {
+            status,
+            method: 'GET',
+            url,
+            retryable: false,
+          });
         }
         if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-          throw this.error(`GET ${url} redirected to a ${next.protocol} URL; not followed`, { status, method: 'GET', url, retryable: false });
+          throw this.error(`GET ${url} redirected to a ${next.protocol} URL; not followed`, {
+            status,
+            method: 'GET',
+            url,
+            retryable: false,
+          });
         }
         url = next.href;
         continue;
@@ -274,8 +316,10 @@ export class BuildkiteHttp {
       const encoding = (header('content-encoding') ?? '').toLowerCase();
       const raw = res.body;
       const body: Readable =
-        encoding === 'gzip' || encoding === 'x-gzip' ? raw.pipe(createGunzip())
-          : encoding === 'deflate' ? raw.pipe(createInflate())
+        encoding === 'gzip' || encoding === 'x-gzip'
+          ? raw.pipe(createGunzip())
+          : encoding === 'deflate'
+            ? raw.pipe(createInflate())
             : raw;
       if (body !== raw) raw.on('error', (error) => body.destroy(error));
       const finalUrl = url;
@@ -283,7 +327,9 @@ export class BuildkiteHttp {
         status,
         url: finalUrl,
         contentType: (header('content-type') ?? '').toLowerCase(),
-        body: wrapBody(body, finalUrl, (reason, cause) => this.error(reason, { status: null, method: 'GET', url: finalUrl, retryable: true, cause })),
+        body: wrapBody(body, finalUrl, (reason, cause) =>
+          this.error(reason, { status: null, method: 'GET', url: finalUrl, retryable: true, cause }),
+        ),
         destroy: () => {
           raw.destroy();
           if (body !== raw) body.destroy();
@@ -295,10 +341,18 @@ export class BuildkiteHttp {
     }
   }
 
-  private async failure(status: number, url: string, res: Dispatcher.ResponseData, header: HeaderLookup, onApi: boolean): Promise<ApiError> {
+  private async failure(
+    status: number,
+    url: string,
+    res: Dispatcher.ResponseData,
+    header: HeaderLookup,
+    onApi: boolean,
+  ): Promise<ApiError> {
     let text = '';
     try {
-      text = await readText(res.body, AbortSignal.timeout(this.apiTimeoutMs), url, 64 * 1024, (reason, details) => this.error(reason, details));
+      text = await readText(res.body, AbortSignal.timeout(this.apiTimeoutMs), url, 64 * 1024, (reason, details) =>
+        this.error(reason, details),
+      );
     } catch {
       // The status says enough.
     }
@@ -315,21 +369,35 @@ export class BuildkiteHttp {
     if (status === 429) this.stats.rateLimited++;
     // Buildkite's windows: a 429 from elsewhere (a redirect target) is backed off like a 5xx.
     if (status === 429 && onApi) {
-      const scope: Scope = parsed.scope === 'rest_org' || parsed.scope === 'org' ? 'org'
-        : parsed.scope === 'rest_user' || parsed.scope === 'user' ? 'user'
-          : header('ratelimit-user-remaining') === '0' ? 'user' : 'org';
+      const scope: Scope =
+        parsed.scope === 'rest_org' || parsed.scope === 'org'
+          ? 'org'
+          : parsed.scope === 'rest_user' || parsed.scope === 'user'
+            ? 'user'
+            : header('ratelimit-user-remaining') === '0'
+              ? 'user'
+              : 'org';
       const fromHeader = header(scope === 'user' ? 'ratelimit-user-reset' : 'ratelimit-reset');
       const headerReset = fromHeader !== null && fromHeader.trim() !== '' ? Number(fromHeader) : Number.NaN;
       const bodyReset = typeof parsed.reset === 'number' ? parsed.reset : Number.NaN;
-      const reset = Number.isFinite(headerReset) && headerReset >= 0 ? headerReset
-        : Number.isFinite(bodyReset) && bodyReset >= 0 ? bodyReset : null;
+      const reset =
+        Number.isFinite(headerReset) && headerReset >= 0
+          ? headerReset
+          : Number.isFinite(bodyReset) && bodyReset >= 0
+            ? bodyReset
+            : null;
       // Buildkite's windows are a minute long: a reset beyond five minutes is capped.
       waitMs = this.limiter.exhausted(scope, reset === null ? null : Math.min(reset, 300));
       this.limiter.noteWait(this.clock.now() + waitMs, scope);
     }
     const detail = message ? `: ${oneLine(message)}` : '';
     return this.error(`GET ${url} answered ${status}${detail}`, {
-      status, method: 'GET', url, retryable: isRetryableStatus(status), waitMs, apiMessage: message || null,
+      status,
+      method: 'GET',
+      url,
+      retryable: isRetryableStatus(status),
+      waitMs,
+      apiMessage: message || null,
     });
   }
 
@@ -365,7 +433,11 @@ interface SentBody extends OpenBody {
 }
 
 /** Iterates a body, turning stream errors (a cut connection, the idle timeout) into retryable ApiErrors. */
-async function* wrapBody(body: Readable, url: string, fail: (reason: string, cause: unknown) => ApiError): AsyncIterable<Uint8Array> {
+async function* wrapBody(
+  body: Readable,
+  url: string,
+  fail: (reason: string, cause: unknown) => ApiError,
+): AsyncIterable<Uint8Array> {
   try {
     for await (const chunk of body) yield chunk as Uint8Array;
   } catch (error: unknown) {
@@ -397,11 +469,14 @@ async function readText(
     }
   } catch (error: unknown) {
     throw fail(`GET ${url} failed: ${describeNetworkError(error)}`, {
-      status: null, method: 'GET', url, retryable: true, cause: error,
+      status: null,
+      method: 'GET',
+      url,
+      retryable: true,
+      cause: error,
     });
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
-

@@ -215,7 +215,9 @@ class ArrayContent {
     try {
       value = JSON.parse(text.toString('utf8'));
     } catch (error: unknown) {
-      throw new JsonArrayError(`element ${this.count} of the JSON array does not parse: ${error instanceof Error ? error.message : String(error)}`);
+      throw new JsonArrayError(
+        `element ${this.count} of the JSON array does not parse: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     // A member named twice: JSON.parse keeps the last, an array only if it was split last.
     if (collected && typeof value === 'object' && value !== null) {

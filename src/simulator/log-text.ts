@@ -313,7 +313,8 @@ function writeOddBytes(w: LogWriter): void {
     Buffer.concat([Buffer.from('nul\x00in\x00line and latin-1 caf'), Buffer.from([0xe9])]),
   ];
   // Control characters (NUL among them) are not text: cleaning removes them.
-  for (const bytes of samples) w.line({ raw: bytes, clean: decoder.decode(bytes).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '') });
+  for (const bytes of samples)
+    w.line({ raw: bytes, clean: decoder.decode(bytes).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '') });
 }
 
 function writeFlake(w: LogWriter, kind: FlakeKind): void {

@@ -173,7 +173,10 @@ export class ApiRoutes {
     if (page > 1) links.push(`<${pageUrl(1)}>; rel="first"`);
     if (page < lastPage) links.push(`<${pageUrl(lastPage)}>; rel="last"`);
     const headers = { ...limits, ...(links.length > 0 ? { Link: links.join(', ') } : {}) };
-    const key = [...params].map(([k, v]) => `${k}=${v}`).sort().join('&');
+    const key = [...params]
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join('&');
     const cached = this.pages.get(key);
     if (cached) {
       this.ctx.stats.listBytes += cached.length;

@@ -114,10 +114,14 @@ function range(from: number, to: number): number[] {
 }
 
 /** PR numbers in the range random PR builds use, all different. */
-function distinctPrIds(rng: Rng, count: number): string[] {
+/** Ten distinct PR numbers: one per role in the scenarios. */
+function distinctPrIds(
+  rng: Rng,
+  count: 10,
+): [string, string, string, string, string, string, string, string, string, string] {
   const ids = new Set<string>();
   while (ids.size < count) ids.add(String(rng.int(21_000, 26_999)));
-  return [...ids];
+  return [...ids] as [string, string, string, string, string, string, string, string, string, string];
 }
 
 /** Puts `builds` at distinct random indices of `slots` (shuffled in place). */

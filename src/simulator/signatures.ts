@@ -50,8 +50,7 @@ export const SPEC_PATTERNS: readonly string[] = BUILTIN_PATTERNS;
 export const VERDICT_SCENARIOS = {
   /** Failed attempts in builds of three PRs, never passed on retry: flaky by spread. */
   sharedPrs: {
-    text:
-      'FAILED v1/engine/test_engine_core_client.py::test_engine_core_client_asyncio - TimeoutError: no output in 60s',
+    text: 'FAILED v1/engine/test_engine_core_client.py::test_engine_core_client_asyncio - TimeoutError: no output in 60s',
     verdict: 'flaky',
   },
   /** Failed attempts in two builds of one PR; also in another step of two other PRs (a decoy). */
@@ -61,8 +60,7 @@ export const VERDICT_SCENARIOS = {
   },
   /** A failed attempt in a build of the default branch, and one in a PR's build. */
   onMain: {
-    text:
-      'FAILED v1/core/test_kv_cache_utils.py::test_kv_cache_config - ValueError: No available memory for cache blocks',
+    text: 'FAILED v1/core/test_kv_cache_utils.py::test_kv_cache_config - ValueError: No available memory for cache blocks',
     verdict: 'broken-main',
   },
   /** A failed attempt of one PR's build whose retry passed. */
