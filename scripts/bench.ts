@@ -8,7 +8,8 @@
 //   npm run bench -- --cli path/to/index.js         # another build of the CLI
 //
 // Scenarios: default, concurrency8, sequential, cache, tight, baseline and cache-tight (real
-// minutes under 50 requests a minute), memory, scan.
+// minutes under 50 requests a minute), memory, vllm (200 vLLM-sized builds against the same scan
+// on small builds), growth (200, 1000 and 5000 vLLM-sized builds), scan.
 // BENCH_EXTRA_NODE_OPTIONS is appended to the child's NODE_OPTIONS (e.g. --cpu-prof).
 //
 // Not part of `npm test`: it measures time, and no test may depend on the clock.
@@ -66,6 +67,8 @@ interface Run {
   readonly listRequests: number;
   readonly tokenRequests: number;
   readonly bytesSent: number;
+  /** Of bytesSent, the builds list pages'. */
+  readonly listBytes: number;
   readonly status429: number;
   readonly peakRssKb: number;
   readonly scannedBytes: number;
@@ -103,19 +106,31 @@ function preRender(sim: Simulator, jobIds: readonly string[]): void {
  */
 function selection(
   sim: Simulator,
-  raw: { step?: string; jobStates?: string } = {},
+  raw: { step?: string; jobStates?: string; maxBuilds?: number } = {},
 ): { ids: string[]; unfinished: number; missing: number; baseline: string[] } {
-  const settings = parseSettings({ ...NO_RAW_SETTINGS, token: 'x', step: raw.step, jobStates: raw.jobStates }, () => Buffer.alloc(0));
+  const settings = parseSettings(
+    {
+      ...NO_RAW_SETTINGS,
+      token: 'x',
+      step: raw.step,
+      jobStates: raw.jobStates,
+      maxBuilds: raw.maxBuilds === undefined ? undefined : String(raw.maxBuilds),
+    },
+    () => Buffer.alloc(0),
+  );
   const ids: string[] = [];
   const baseline: string[] = [];
   let unfinished = 0;
   let missing = 0;
-  for (const simBuild of sim.dataset.builds.slice(0, settings.maxBuilds)) {
+  // By index: a dataset of thousands of vLLM-sized builds is made one build at a time.
+  for (let i = 0; i < Math.min(settings.maxBuilds, sim.dataset.buildCount); i++) {
+    const simBuild = sim.dataset.buildAt(i);
     // Through the client's own reading of the API's JSON, as the CLI sees a build.
     const build = toBuild(simBuild);
     if (!build) continue;
     if (!matchesBranch(build, settings.branchPattern)) {
-      if (build.branch === 'main') for (const job of selectJobs(build, settings)) if (job.state !== 'passed') baseline.push(job.id);
+      if (build.branch === 'main')
+        for (const job of selectJobs(build, settings)) if (job.state !== 'passed') baseline.push(job.id);
       continue;
     }
     for (const job of selectJobs(build, settings)) {
@@ -127,6 +142,19 @@ function selection(
   return { ids, unfinished, missing, baseline };
 }
 
+/** Requests the list pages the CLI will ask for (its query, newest `max` builds), so the simulator keeps them. */
+async function warmPages(sim: Simulator, max: number): Promise<void> {
+  const perPage = Math.min(100, max);
+  for (let page = 1; page <= Math.ceil(max / perPage); page++) {
+    const query = new URLSearchParams({ per_page: String(perPage), include_retried_jobs: 'true' });
+    query.set('exclude_pipeline', 'true');
+    if (page > 1) query.set('page', String(page));
+    const url = `${sim.url}/v2/organizations/vllm/pipelines/ci/builds?${query}`;
+    const res = await fetch(url, { headers: { Authorization: `Bearer ${sim.token}` } });
+    await res.arrayBuffer();
+  }
+}
+
 /** Attempts that have ended: a back-test over history, every log cacheable. */
 const FINISHED_STATES = 'passed,failed,timed_out,canceled,broken';
 
@@ -134,7 +162,12 @@ function logBytes(sim: Simulator, ids: readonly string[]): number {
   return ids.reduce((sum, id) => sum + (sim.dataset.logExists(id) ? sim.dataset.logSize(id) : 0), 0);
 }
 
-async function runCli(scenario: string, sim: Simulator, cliArgs: readonly string[], scannedBytes: number): Promise<Run> {
+async function runCli(
+  scenario: string,
+  sim: Simulator,
+  cliArgs: readonly string[],
+  scannedBytes: number,
+): Promise<Run> {
   sim.resetStats();
   const rssFile = join(mkdtempSync(join(tmpdir(), 'flake-checker-rss-')), 'rss');
   const t0 = performance.now();
@@ -143,7 +176,7 @@ async function runCli(scenario: string, sim: Simulator, cliArgs: readonly string
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
       BK_TOKEN: sim.token,
-      NODE_OPTIONS: `--import=${RSS_HOOK} ${process.env.BENCH_EXTRA_NODE_OPTIONS ?? ""}`,
+      NODE_OPTIONS: `--import=${RSS_HOOK} ${process.env.BENCH_EXTRA_NODE_OPTIONS ?? ''}`,
       FLAKE_CHECKER_RSS_FILE: rssFile,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -161,8 +194,18 @@ async function runCli(scenario: string, sim: Simulator, cliArgs: readonly string
   if (exitCode !== 0) process.stderr.write(`${scenario}: exit ${exitCode}\n${stderr}\n`);
   const s = sim.stats;
   return {
-    scenario, wallMs, requests: s.requests, logRequests: s.logRequests, listRequests: s.listRequests, tokenRequests: s.tokenRequests,
-    bytesSent: s.bytesSent, status429: s.status429, peakRssKb, scannedBytes, exitCode,
+    scenario,
+    wallMs,
+    requests: s.requests,
+    logRequests: s.logRequests,
+    listRequests: s.listRequests,
+    tokenRequests: s.tokenRequests,
+    bytesSent: s.bytesSent,
+    listBytes: s.listBytes,
+    status429: s.status429,
+    peakRssKb,
+    scannedBytes,
+    exitCode,
     report: stdout,
   };
 }
@@ -175,7 +218,8 @@ const record = (run: Run) => {
   runs.push(run);
   console.log(
     `${run.scenario.padEnd(34)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  ${String(run.requests).padStart(4)} req ` +
-      `(${run.tokenRequests} token, ${run.listRequests} list, ${run.logRequests} log)  ${(run.bytesSent / MB).toFixed(1).padStart(6)} MB sent  ` +
+      `(${run.tokenRequests} token, ${run.listRequests} list, ${run.logRequests} log)  ` +
+      `${(run.bytesSent / MB).toFixed(1).padStart(6)} MB sent (${(run.listBytes / MB).toFixed(1)} in list pages)  ` +
       `${run.status429} x 429  ${(run.peakRssKb / 1024).toFixed(0)} MiB RSS  ${(run.scannedBytes / MB / (run.wallMs / 1000)).toFixed(0)} log MB/s`,
   );
 };
@@ -205,14 +249,18 @@ if (wanted('default') || wanted('concurrency8') || wanted('sequential') || wante
 
 // 4a. What baseline evidence costs, cold, under Buildkite's default per-user limit of 50 a minute
 // in real time (two to three windows: a few minutes): the default scan against one without it.
+// Each run has a simulator of its own, so that both start in a fresh window.
 if (wanted('baseline')) {
-  const sim = await startSimulator({ ...VLLM, rateLimit: BUILDKITE_DEFAULT });
-  const { ids, baseline } = selection(sim);
-  preRender(sim, [...ids, ...baseline]);
-  const bytes = logBytes(sim, ids);
-  record(await runCli('baseline off, 50 / min, cold', sim, ['--no-cache', '--baseline-branch', ''], bytes));
-  record(await runCli('baseline on (default), 50 / min, cold', sim, ['--no-cache'], bytes));
-  await sim.close();
+  for (const [name, flags] of [
+    ['baseline off, 50 / min, cold', ['--no-cache', '--baseline-branch', '']],
+    ['baseline on (default), 50 / min, cold', ['--no-cache']],
+  ] as const) {
+    const sim = await startSimulator({ ...VLLM, rateLimit: BUILDKITE_DEFAULT });
+    const { ids, baseline } = selection(sim);
+    preRender(sim, [...ids, ...baseline]);
+    record(await runCli(name, sim, flags, logBytes(sim, ids)));
+    await sim.close();
+  }
 }
 
 // 4b. The cache where it pays: under Buildkite's default per-user limit of 50 a minute, in real
@@ -238,7 +286,12 @@ if (wanted('tight')) {
     const sim = await startSimulator({ ...VLLM, rateLimit: limited ? TIGHT : undefined });
     const { ids } = selection(sim, { step });
     preRender(sim, ids);
-    const run = await runCli(limited ? 'tight user limit (50 / 6 s)' : 'same selection, no limit', sim, ['--no-cache', '--step', step], logBytes(sim, ids));
+    const run = await runCli(
+      limited ? 'tight user limit (50 / 6 s)' : 'same selection, no limit',
+      sim,
+      ['--no-cache', '--step', step],
+      logBytes(sim, ids),
+    );
     record(run);
     await sim.close();
     if (!limited) {
@@ -249,7 +302,9 @@ if (wanted('tight')) {
       const windows = Math.ceil(r / TIGHT.userLimit);
       const last = r - (windows - 1) * TIGHT.userLimit;
       const floor = (windows - 1) * TIGHT.windowMs + (run.wallMs * last) / r;
-      notes.push(`tight floor: R=${r}, L=${TIGHT.userLimit}, W=${TIGHT.windowMs} ms: (${windows} - 1) x ${TIGHT.windowMs} ms + ${last}/${r} x ${run.wallMs.toFixed(0)} ms = ${(floor / 1000).toFixed(2)} s`);
+      notes.push(
+        `tight floor: R=${r}, L=${TIGHT.userLimit}, W=${TIGHT.windowMs} ms: (${windows} - 1) x ${TIGHT.windowMs} ms + ${last}/${r} x ${run.wallMs.toFixed(0)} ms = ${(floor / 1000).toFixed(2)} s`,
+      );
       floorMs = floor;
     }
   }
@@ -264,6 +319,65 @@ if (wanted('memory')) {
   record(await runCli('400 MB log (no cache)', sim, ['--no-cache'], logBytes(sim, ids)));
   record(await runCli('400 MB log (cache cold)', sim, ['--cache-dir', dir], logBytes(sim, ids)));
   rmSync(dir, { recursive: true, force: true });
+  await sim.close();
+}
+
+// 6. vLLM-sized builds (docs/buildkite-api.md, "Size of a real list page"): the default scan of
+// 200 builds of up to ~266 jobs (list pages of about 50 MB), against the same scan of the same
+// builds, jobs and logs without the padding (the default shape's small builds): what the list
+// pages cost the CLI. Latency, bandwidth and logs as in the default scenario. Like the logs, the
+// pages are rendered before the clock starts (the simulator makes a page at about 60 MB/s on the
+// benchmark's own CPU, which real Buildkite does not take from us); once more without that.
+if (wanted('vllm')) {
+  for (const shape of ['default', 'vllm'] as const) {
+    const sim = await startSimulator({ ...VLLM, shape, pageCache: 512 * MB });
+    const { ids, baseline } = selection(sim);
+    preRender(sim, [...ids, ...baseline]);
+    await warmPages(sim, 200);
+    const name = shape === 'vllm' ? 'vLLM-sized builds (200)' : 'same scan, small builds';
+    record(await runCli(name, sim, ['--no-cache'], logBytes(sim, ids)));
+    await sim.close();
+  }
+  const sim = await startSimulator({ ...VLLM, shape: 'vllm' });
+  const { ids, baseline } = selection(sim);
+  preRender(sim, [...ids, ...baseline]);
+  record(await runCli('vLLM-sized, pages made as served', sim, ['--no-cache'], logBytes(sim, ids)));
+  await sim.close();
+}
+
+// 7. Cost growth with the window: 200, 1000 and 5000 vLLM-sized builds of a 5000-build pipeline,
+// default filters. Ordinary logs are small (40-400 lines), so that the listing shows and the
+// simulator need not render gigabytes of logs on the benchmark's own CPU; latency and bandwidth
+// as in the default scenario; rate limits unbounded (the floor under a limit follows from the
+// requests). Also samples the simulator's own memory (this process) while it serves.
+const growth: { builds: number; run: Run }[] = [];
+if (wanted('growth')) {
+  const t0 = performance.now();
+  const sim = await startSimulator({
+    ...VLLM,
+    builds: 5000,
+    shape: 'vllm',
+    logLines: [40, 400],
+    bigLogs: { count: 0, bytes: 0 },
+    rateLimit: { orgLimit: 1e9, userLimit: 1e9 },
+  });
+  const planned = performance.now() - t0;
+  const heapAfterPlan = process.memoryUsage().heapUsed;
+  let simPeak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (simPeak = Math.max(simPeak, process.memoryUsage.rss())), 20);
+  for (const builds of [200, 1000, 5000]) {
+    const { ids } = selection(sim, { maxBuilds: builds });
+    const flags = ['--no-cache', '--max-builds', String(builds)];
+    const run = await runCli(`${builds} vLLM-sized builds`, sim, flags, logBytes(sim, ids));
+    record(run);
+    growth.push({ builds, run });
+  }
+  clearInterval(sampler);
+  notes.push(
+    `growth: the simulator planned 5000 vLLM-sized builds (${sim.dataset.jobCount} jobs) ` +
+      `in ${(planned / 1000).toFixed(1)} s, ${(heapAfterPlan / MB).toFixed(0)} MB of heap after planning; ` +
+      `the benchmark process (simulator and all) peaked at ${(simPeak / MB).toFixed(0)} MB RSS while serving`,
+  );
   await sim.close();
 }
 
@@ -285,7 +399,7 @@ if (wanted('scan')) {
   }
   await sim.close();
   const out = createWriteStream(file);
-  for (let written = 0; written < size; ) {
+  for (let written = 0; written < size;) {
     for (const part of parts) {
       if (written >= size) break;
       if (!out.write(part)) await new Promise<void>((done) => out.once('drain', () => done()));
@@ -346,11 +460,45 @@ for (const r of runs) {
 console.log('');
 const [byDefault, one] = [find('default (concurrency 16)'), find('--concurrency 1')];
 console.log(`--concurrency 8 vs --concurrency 1: ${ratio(find('--concurrency 8'), one)}x`);
-console.log(`default vs --concurrency 1: ${ratio(byDefault, one)}x${byDefault && one ? `, reports ${byDefault.report === one.report ? 'identical' : 'DIFFERENT'}` : ''}`);
-console.log(`warm vs cold cache: ${ratio(find('cache warm'), find('cache cold'))}x; under 50 / min: ${ratio(find('cache warm, 50 / min, finished jobs'), find('cache cold, 50 / min, finished jobs'))}x`);
+console.log(
+  `default vs --concurrency 1: ${ratio(byDefault, one)}x${byDefault && one ? `, reports ${byDefault.report === one.report ? 'identical' : 'DIFFERENT'}` : ''}`,
+);
+console.log(
+  `warm vs cold cache: ${ratio(find('cache warm'), find('cache cold'))}x; under 50 / min: ${ratio(find('cache warm, 50 / min, finished jobs'), find('cache cold, 50 / min, finished jobs'))}x`,
+);
+const [smallBuilds, vllmBuilds] = [find('same scan, small builds'), find('vLLM-sized builds (200)')];
+if (smallBuilds && vllmBuilds) {
+  console.log(
+    `vLLM-sized vs small builds: ${(vllmBuilds.wallMs / smallBuilds.wallMs).toFixed(2)}x the wall time ` +
+      '(target 1.5x), ' +
+      `list pages ${(vllmBuilds.listBytes / MB).toFixed(1)} MB vs ${(smallBuilds.listBytes / MB).toFixed(1)} MB, ` +
+      `reports ${vllmBuilds.report === smallBuilds.report ? 'identical' : 'different (build states differ)'}`,
+  );
+}
+if (growth.length > 0) {
+  // The floor under a per-minute limit L: R requests need ceil(R / L) - 1 full windows first.
+  const floor = (r: number, limit: number) => `${((Math.ceil(r / limit) - 1) * 60).toFixed(0)} s`;
+  console.log(
+    '\n| Builds | Requests (list/log) | Wall | List pages | Bytes sent | Peak RSS | Floor at 400 / min | at 50 / min |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const { builds, run: r } of growth) {
+    console.log(
+      `| ${builds} | ${r.requests} (${r.listRequests}/${r.logRequests}) | ${(r.wallMs / 1000).toFixed(2)} s ` +
+        `| ${(r.listBytes / MB).toFixed(0)} MB | ${(r.bytesSent / MB).toFixed(0)} MB ` +
+        `| ${(r.peakRssKb / 1024).toFixed(0)} MiB | ${floor(r.requests, 400)} | ${floor(r.requests, 50)} |`,
+    );
+  }
+  console.log('');
+}
 const tight = find('tight user limit (50 / 6 s)');
-if (tight && floorMs) console.log(`tight: ${(tight.wallMs / 1000).toFixed(2)} s against a floor of ${(floorMs / 1000).toFixed(2)} s (+${((tight.wallMs / floorMs - 1) * 100).toFixed(0)}%)`);
+if (tight && floorMs)
+  console.log(
+    `tight: ${(tight.wallMs / 1000).toFixed(2)} s against a floor of ${(floorMs / 1000).toFixed(2)} s (+${((tight.wallMs / floorMs - 1) * 100).toFixed(0)}%)`,
+  );
 for (const note of notes) console.log(note);
 console.log(`peak RSS from: ${[...rssMethods].join(', ')} (scripts/rss-hook.mjs)`);
-console.log(`\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`);
+console.log(
+  `\nmachine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+);
 for (const r of runs) if (r.exitCode !== 0) process.exitCode = 1;
