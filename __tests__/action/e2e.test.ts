@@ -3,7 +3,7 @@
 // Buildkite simulator and the local GitHub stand-in. Build first: npm run bundle && npm run node24.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ import {
 import { NODE24 } from '../support/cli.ts';
 import { startGitHubStub, type GitHubStub } from '../support/github-stub.ts';
 import { expectSameMatches } from '../support/matches.ts';
-import { readActionMetadata } from './action-yml.ts';
+import { runAction as runBundledAction, type ActionResult } from '../support/run-action.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'dist/index.js');
@@ -31,21 +31,7 @@ const READ_TOKEN = 'ghs_read_only_token_e2e';
 /** A PR whose builds match (set once the simulator runs): on-match mode comments on it. */
 let PR = 0;
 
-/** The inputs a runner sets from action.yml's defaults when a workflow leaves them out. */
-const ACTION_DEFAULTS = Object.fromEntries(
-  [...readActionMetadata(join(ROOT, 'action.yml')).inputs].flatMap(([name, input]) =>
-    input.default === null ? [] : [[name, input.default === '${{ github.token }}' ? WRITE_TOKEN : input.default]],
-  ),
-);
-
-interface RunResult {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly outputs: Record<string, string>;
-  readonly summary: string;
-  readonly report: string;
-}
+type RunResult = ActionResult;
 
 interface RunOptions {
   readonly inputs?: Record<string, string>;
@@ -106,70 +92,20 @@ function pullRequestEvent(number: number, name = 'pull_request') {
 const scheduleEvent = { name: 'schedule', payload: { schedule: '17 */6 * * *' } };
 
 let runs = 0;
-/** Runs dist/index.js on Node 24 as a runner would; never throws on a failed step. */
+/** Runs dist/index.js on Node 24 as a runner would (the shared runner); never throws on a failed step. */
 async function runAction(options: RunOptions): Promise<RunResult> {
   const dir = join(work, `run-${++runs}`);
-  const temp = join(dir, 'runner-temp');
-  const files = { output: join(dir, 'output'), summary: join(dir, 'summary.md'), event: join(dir, 'event.json') };
-  mkdirSync(temp, { recursive: true });
-  writeFileSync(files.output, '');
-  writeFileSync(files.summary, '');
-  const event = options.event ?? pullRequestEvent(PR);
-  writeFileSync(files.event, JSON.stringify(event.payload));
-
-  const inputs = { ...ACTION_DEFAULTS, ...options.inputs };
-  const env: Record<string, string> = {
-    // A clean environment: nothing from the developer's shell (BK_TOKEN, proxies) leaks in.
-    PATH: process.env.PATH ?? '',
-    HOME: dir,
-    GITHUB_ACTIONS: 'true',
-    CI: 'true',
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STEP_SUMMARY: files.summary,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_EVENT_NAME: event.name,
-    GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-    GITHUB_API_URL: github.url,
-    GITHUB_SERVER_URL: 'https://github.example',
-    GITHUB_RUN_ID: '987654321',
-    GITHUB_WORKSPACE: dir,
-    RUNNER_TEMP: temp,
-    // Short retry backoff (see retryOverridesFromEnv): fault runs need not wait seconds.
-    FLAKE_CHECKER_RETRY_BASE_MS: '2',
-    ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
-    ...options.env,
-  };
-  const { status, stdout, stderr } = await new Promise<{ status: number | null; stdout: string; stderr: string }>(
-    (done) => {
-      execFile(
-        NODE24,
-        [BUNDLE],
-        { cwd: dir, env, timeout: 45_000, maxBuffer: 64 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-          done({ status: code, stdout, stderr });
-        },
-      );
-    },
-  );
-  const outputs = parseOutputFile(readFileSync(files.output, 'utf8'));
-  const reportPath = outputs['report-file'];
-  return {
-    status,
-    stdout,
-    stderr,
-    outputs,
-    summary: readFileSync(files.summary, 'utf8'),
-    report: reportPath && existsSync(reportPath) ? readFileSync(reportPath, 'utf8') : '',
-  };
-}
-
-/** Reads GITHUB_OUTPUT's `name<<delimiter` blocks (the format @actions/core writes). */
-function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const re = /^([^\n<]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) outputs[m[1]!] = m[3]!;
-  return outputs;
+  mkdirSync(dir, { recursive: true });
+  return runBundledAction({
+    dir,
+    owner: OWNER,
+    repo: REPO,
+    githubUrl: github.url,
+    githubToken: WRITE_TOKEN,
+    event: options.event ?? pullRequestEvent(PR),
+    inputs: options.inputs,
+    env: options.env,
+  });
 }
 
 /** The token may appear only in the `::add-mask::` command that registers it. */
