@@ -20,7 +20,7 @@ import {
 import { NODE24 } from '../support/cli.ts';
 import { startGitHubStub, type GitHubStub } from '../support/github-stub.ts';
 import { expectSameMatches } from '../support/matches.ts';
-import { runAction as runBundledAction, type ActionResult } from '../support/run-action.ts';
+import { pullRequestEvent, runAction as runBundledAction, type ActionResult } from '../support/run-action.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'dist/index.js');
@@ -62,33 +62,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A pull_request event payload, trimmed to the fields an action reads but real in shape. */
-function pullRequestEvent(number: number, name = 'pull_request') {
-  const repository = {
-    id: 1,
-    name: REPO,
-    full_name: `${OWNER}/${REPO}`,
-    owner: { login: OWNER, type: 'Organization' },
-  };
-  return {
-    name,
-    payload: {
-      action: 'synchronize',
-      number,
-      pull_request: {
-        number,
-        state: 'open',
-        title: 'Fix the flaky connector test',
-        user: { login: 'contributor' },
-        head: { ref: 'fix-kv', sha: 'a'.repeat(40), repo: { ...repository, full_name: `contributor/${REPO}` } },
-        base: { ref: 'main', sha: 'b'.repeat(40), repo: repository },
-      },
-      repository,
-      sender: { login: 'contributor' },
-    },
-  };
-}
-
 const scheduleEvent = { name: 'schedule', payload: { schedule: '17 */6 * * *' } };
 
 let runs = 0;
@@ -102,7 +75,7 @@ async function runAction(options: RunOptions): Promise<RunResult> {
     repo: REPO,
     githubUrl: github.url,
     githubToken: WRITE_TOKEN,
-    event: options.event ?? pullRequestEvent(PR),
+    event: options.event ?? pullRequestEvent(OWNER, REPO, PR),
     inputs: options.inputs,
     env: options.env,
   });
@@ -229,7 +202,7 @@ describe('the bundled action on Node 24', () => {
   it('turns a read-only token into a warning, with summary and outputs still written', async () => {
     const result = await runAction({
       inputs: { ...baseInputs(), 'github-token': READ_TOKEN, comment: 'always' },
-      event: pullRequestEvent(501, 'pull_request_target'),
+      event: pullRequestEvent(OWNER, REPO, 501, 'pull_request_target'),
     });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(

@@ -22,7 +22,10 @@ const record = (i: number): MatchRecord => ({
 
 describe('the matches output', () => {
   it('holds every record while they fit, else the first whole records that fit', () => {
-    const report = { matches: Array.from({ length: 100 }, (_, i) => record(i)) } as unknown as ScanReport;
+    const report = {
+      matches: Array.from({ length: 100 }, (_, i) => record(i)),
+      discovered: [],
+    } as unknown as ScanReport;
     const all = matchesOutput(report);
     expect(all.shown).toBe(100);
     expect(JSON.parse(all.json)).toEqual(report.matches);
@@ -31,5 +34,9 @@ describe('the matches output', () => {
     expect(cut.shown).toBeGreaterThan(10);
     expect(cut.shown).toBeLessThan(100);
     expect(JSON.parse(cut.json)).toEqual(report.matches.slice(0, cut.shown));
+    // Discovered records follow the pattern matches, as in the CLI's --json.
+    const found = { ...record(100), signature: 's', kind: 'infra', test_id: null, exception: null };
+    const both = matchesOutput({ ...report, discovered: [found] } as unknown as ScanReport);
+    expect(JSON.parse(both.json)).toEqual([...report.matches, found]);
   });
 });

@@ -38,7 +38,7 @@ export function matchesOutput(
   maxBytes = MATCHES_OUTPUT_MAX_BYTES,
 ): { json: string; shown: number } {
   // Discovered records are match records too, with what their signature is.
-  const records = [...report.matches, ...(report.discovered ?? [])];
+  const records = [...report.matches, ...report.discovered];
   const all = JSON.stringify(records);
   if (Buffer.byteLength(all) <= maxBytes) return { json: all, shown: records.length };
   const parts: string[] = [];
@@ -72,6 +72,6 @@ export function setOutputs(
   setOutput('flakes', JSON.stringify(report.flakes));
   setOutput('flaky-count', String(report.flakes.filter((f) => f.verdict === 'flaky').length));
   setOutput('tracker-issue', trackerIssue === null ? '' : String(trackerIssue));
-  const total = report.matches.length + (report.discovered ?? []).length;
+  const total = report.matches.length + report.discovered.length;
   return matches.shown < total ? matchesOutputCut(matches.shown, total, reportFile) : null;
 }
